@@ -1,0 +1,3 @@
+from alss_tui.cli import main
+
+main()

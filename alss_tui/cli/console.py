@@ -1,0 +1,16 @@
+"""Shared console output: errors as one red line on stderr, exit code 1."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+from rich.console import Console
+from rich.markup import escape
+
+err_console = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, markup=True)
+    sys.exit(code)

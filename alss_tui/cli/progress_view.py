@@ -1,0 +1,50 @@
+"""Rich progress for a run in the foreground: one bar per phase, a line per round."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from alss_tui.core import events as ev
+
+PHASE_NAMES = {"vae": "VAE", "encode": "encode pool", "propose": "select", "label": "label",
+               "task": "train task model", "evaluate": "evaluate"}
+
+
+class ProgressView:
+    def __init__(self, console: Console):
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
+        )
+        self._task = None
+
+    def __enter__(self) -> "ProgressView":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: ev.Event) -> None:
+        if isinstance(event, ev.PhaseStarted):
+            if self._task is not None:
+                self.progress.remove_task(self._task)
+            label = PHASE_NAMES.get(event.phase, event.phase)
+            if event.phase != "vae":
+                label = f"round {event.round}: {label}"
+            self._task = self.progress.add_task(label, total=event.total or None)
+        elif isinstance(event, ev.Progress) and self._task is not None:
+            self.progress.update(self._task, completed=event.done, total=event.total)
+        elif isinstance(event, ev.EpochEnded) and event.phase == "vae":
+            losses = ", ".join(f"{k} {v:.2f}" for k, v in event.losses.items())
+            self.console.print(f"VAE epoch {event.epoch}: {losses}")
+        elif isinstance(event, ev.RoundFinished):
+            acc = "n/a" if event.accuracy is None or event.accuracy != event.accuracy else f"{event.accuracy:.4f}"
+            self.console.print(f"round {event.round}: {event.labelled} labels, accuracy {acc} "
+                               f"({event.seconds:.1f} s)")
+        elif isinstance(event, ev.RunStarted):
+            what = "resumed" if event.resumed else "started"
+            self.console.print(f"run [bold]{event.run_id}[/] {what}: pool {event.pool_size}, "
+                               f"test {event.test_size}, {len(event.classes)} classes")

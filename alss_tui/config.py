@@ -1,0 +1,296 @@
+"""Run configuration: frozen dataclasses, read from TOML, overridden with dotted keys.
+
+Validation lives here so a bad file or `--set` fails before any training starts,
+with one message naming the key. No torch: the CLI validates configs cheaply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from alss_tui.core.strategies import STRATEGY_NAMES
+from alss_tui.errors import ConfigError
+
+DATASETS = ("digits", "mnist", "cifar10", "folder")
+DEVICES = ("auto", "cpu", "cuda")
+ORACLES = ("simulated", "human", "file", "function")
+SEED_CHOICES = ("random", "hardest", "uncertain")
+CORESET_SPACES = ("features", "latent")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    dataset: str = "digits"
+    data_root: str = ""
+    download: bool = False
+    # Datasets without an official test split (digits, folder) hold this share out.
+    test_fraction: float = 0.2
+    # Carved from the training pool for tuning; never the test split.
+    validation_size: int = 0
+    # Use only the first N pool images (0 = all); keeps quick experiments quick.
+    pool_limit: int = 0
+    # Long-tailed pool: rarest class has 1/imbalance of the largest (1 = as is).
+    imbalance: float = 1.0
+    # Class names for an unlabelled folder dataset.
+    class_names: tuple[str, ...] = ()
+    # Folder images are resized to this square side (other datasets keep theirs).
+    image_size: int = 32
+
+
+@dataclass(frozen=True)
+class VaeConfig:
+    latent_dim: int = 16
+    width: int = 32
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 2e-3
+    beta: float = 1.0
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    width: int = 32
+    # A fixed number of optimiser steps per round, not epochs: with 50 labels an
+    # epoch is one batch, with 1,000 it is sixteen, and steps converge for both.
+    steps: int = 300
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 5e-4
+    # true: a fresh model each round (the labelled set changed, so start clean);
+    # false: continue from last round's weights.
+    restart_each_round: bool = True
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    strategy: str = "snn"
+    initial: int = 50
+    per_round: int = 50
+    budget: int = 300
+    # Gradient ascent in latent space (snn, si and their variants).
+    ascent_steps: int = 10
+    ascent_step_size: float = 0.2
+    ascent_normalize: bool = True
+    seed_choice: str = "random"
+    # Cost-matched scoring and re-ranking: candidates scored per pick.
+    candidates_per_pick: int = 10
+    coreset_space: str = "features"
+
+
+@dataclass(frozen=True)
+class OracleConfig:
+    kind: str = "simulated"
+    # FileOracle: CSV of index,label.
+    path: str = ""
+    # Labelling function for synthetic images: "module:function".
+    function: str = ""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    name: str = "run"
+    seed: int = 0
+    device: str = "auto"
+    data: DataConfig = field(default_factory=DataConfig)
+    vae: VaeConfig = field(default_factory=VaeConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    oracle: OracleConfig = field(default_factory=OracleConfig)
+
+    @property
+    def rounds(self) -> int:
+        """Mining rounds after the initial subset."""
+        extra = max(0, self.sampling.budget - self.sampling.initial)
+        return -(-extra // self.sampling.per_round) if self.sampling.per_round else 0
+
+
+def _check(cond: bool, key: str, message: str) -> None:
+    if not cond:
+        raise ConfigError(f"{key}: {message}")
+
+
+def validate(cfg: RunConfig) -> RunConfig:
+    """Check value ranges; raises ConfigError naming the first bad key."""
+    s, d, v, t, o = cfg.sampling, cfg.data, cfg.vae, cfg.task, cfg.oracle
+    _check(bool(cfg.name.strip()), "name", "must not be empty")
+    _check(cfg.device in DEVICES, "device", f"must be one of {', '.join(DEVICES)}")
+    _check(cfg.seed >= 0, "seed", "must be >= 0")
+    _check(d.dataset in DATASETS, "data.dataset", f"must be one of {', '.join(DATASETS)}")
+    _check(0.0 < d.test_fraction < 1.0, "data.test_fraction", "must be between 0 and 1")
+    _check(d.validation_size >= 0, "data.validation_size", "must be >= 0")
+    _check(d.pool_limit >= 0, "data.pool_limit", "must be >= 0 (0 = whole pool)")
+    _check(d.imbalance >= 1.0, "data.imbalance", "must be >= 1 (1 = as distributed)")
+    _check(d.dataset in ("digits",) or bool(d.data_root), "data.data_root",
+           f"is required for dataset {d.dataset!r}")
+    _check(4 <= d.image_size <= 256, "data.image_size", "must be between 4 and 256")
+    _check(v.latent_dim >= 1, "vae.latent_dim", "must be >= 1")
+    _check(v.width >= 1, "vae.width", "must be >= 1")
+    _check(v.epochs >= 1, "vae.epochs", "must be >= 1")
+    _check(v.batch_size >= 1, "vae.batch_size", "must be >= 1")
+    _check(v.lr > 0, "vae.lr", "must be > 0")
+    _check(v.beta >= 0, "vae.beta", "must be >= 0")
+    _check(t.width >= 1, "task.width", "must be >= 1")
+    _check(t.steps >= 1, "task.steps", "must be >= 1")
+    _check(t.batch_size >= 1, "task.batch_size", "must be >= 1")
+    _check(t.lr > 0, "task.lr", "must be > 0")
+    _check(t.weight_decay >= 0, "task.weight_decay", "must be >= 0")
+    _check(s.strategy in STRATEGY_NAMES, "sampling.strategy",
+           f"unknown strategy {s.strategy!r}; one of {', '.join(STRATEGY_NAMES)}")
+    _check(s.initial >= 1, "sampling.initial", "must be >= 1")
+    _check(s.per_round >= 1, "sampling.per_round", "must be >= 1")
+    _check(s.budget >= s.initial, "sampling.budget",
+           f"must be >= sampling.initial ({s.initial})")
+    _check(s.ascent_steps >= 0, "sampling.ascent_steps", "must be >= 0")
+    _check(s.ascent_step_size > 0, "sampling.ascent_step_size", "must be > 0")
+    _check(s.seed_choice in SEED_CHOICES, "sampling.seed_choice",
+           f"must be one of {', '.join(SEED_CHOICES)}")
+    _check(s.candidates_per_pick >= 1, "sampling.candidates_per_pick", "must be >= 1")
+    _check(s.coreset_space in CORESET_SPACES, "sampling.coreset_space",
+           f"must be one of {', '.join(CORESET_SPACES)}")
+    _check(o.kind in ORACLES, "oracle.kind", f"must be one of {', '.join(ORACLES)}")
+    _check(o.kind != "file" or bool(o.path), "oracle.path", "is required when oracle.kind = 'file'")
+    _check(o.kind != "function" or ":" in o.function, "oracle.function",
+           "must be 'module:function' when oracle.kind = 'function'")
+    _check(o.kind != "function" or s.strategy == "si", "oracle.kind",
+           "'function' labels synthetic images; use it with sampling.strategy = 'si'")
+    return cfg
+
+
+# --- typed conversion -------------------------------------------------------
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Convert a TOML value to the field type, refusing lossy or surprising ones."""
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{key}: expected a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{key}: expected a string, got {value!r}")
+    if typing.get_origin(tp) is tuple:
+        if isinstance(value, (list, tuple)) and all(isinstance(x, str) for x in value):
+            return tuple(value)
+        raise ConfigError(f"{key}: expected a list of strings, got {value!r}")
+    raise ConfigError(f"{key}: unsupported type {_type_name(tp)}")  # pragma: no cover
+
+
+def _from_dict(cls: type, data: Any, prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a table, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"{prefix}{key}: unknown key")
+    kwargs = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        tp = hints[f.name]
+        if is_dataclass(tp):
+            kwargs[f.name] = _from_dict(tp, data[f.name], f"{prefix}{f.name}.")
+        else:
+            kwargs[f.name] = _coerce(data[f.name], tp, prefix + f.name)
+    return cls(**kwargs)
+
+
+def from_dict(data: dict) -> RunConfig:
+    return validate(_from_dict(RunConfig, data, ""))
+
+
+def to_dict(cfg: RunConfig) -> dict:
+    out = dataclasses.asdict(cfg)
+    out["data"]["class_names"] = list(cfg.data.class_names)
+    return out
+
+
+def load(path: Path | str) -> RunConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.__class__.__name__})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return from_dict(data)
+
+
+def _parse_override_value(raw: str) -> Any:
+    """`--set` values are TOML scalars; a bare word is taken as a string."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
+    """Apply `section.key=value` overrides, validated like the file."""
+    data = to_dict(cfg)
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {item!r}: expected key=value, e.g. sampling.strategy=random")
+        parts = key.split(".")
+        node = data
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                raise ConfigError(f"{key}: unknown key")
+            node = node[part]
+        if parts[-1] not in node or isinstance(node[parts[-1]], dict):
+            raise ConfigError(f"{key}: unknown key")
+        node[parts[-1]] = _parse_override_value(raw.strip())
+    return from_dict(data)
+
+
+# --- writing ------------------------------------------------------------------
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        return f'"{escaped}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")  # pragma: no cover
+
+
+def dumps(cfg: RunConfig) -> str:
+    """The config as TOML: top-level scalars first, then one table per section."""
+    data = to_dict(cfg)
+    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    for section, values in data.items():
+        if isinstance(values, dict):
+            lines.append("")
+            lines.append(f"[{section}]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in values.items())
+    return "\n".join(lines) + "\n"
+
+
+def with_name(cfg: RunConfig, name: str) -> RunConfig:
+    return replace(cfg, name=name)

@@ -1,0 +1,246 @@
+"""The ALSS engine: each step is a generator of events; nothing here prints or waits.
+
+A round is: select candidates (round 0: the random initial subset), have them
+labelled (by whoever drives the engine), train the task model, evaluate.
+The driver (runner, tests, benchmarks) decides when each step runs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+from alss_tui import config as config_mod
+from alss_tui.config import RunConfig
+from alss_tui.core.events import (
+    CandidatesProposed, Candidate, Evaluated, Event, LabelsApplied, PhaseStarted, RoundFinished,
+)
+from alss_tui.core.latent_index import LatentIndex
+from alss_tui.core.strategies import get_strategy
+from alss_tui.core.strategies.base import Selection, SelectionState
+from alss_tui.core import training
+from alss_tui.data.pool import Dataset, Pool
+from alss_tui.errors import ConfigError, LabelError
+from alss_tui.models.classifier import SmallCNN
+from alss_tui.models.vae import ConvVAE
+
+CHECKPOINT_FORMAT = 1
+
+
+class Engine:
+    def __init__(self, cfg: RunConfig, dataset: Dataset):
+        if cfg.sampling.budget > len(dataset.pool_images):
+            raise ConfigError(f"sampling.budget: {cfg.sampling.budget} is larger than the pool "
+                              f"({len(dataset.pool_images)} images)")
+        self.cfg = cfg
+        self.dataset = dataset
+        self.n_classes = len(dataset.classes)
+        self.device = training.resolve_device(cfg.device)
+        self.pool = Pool(dataset.pool_images, dataset.pool_truth)
+        self.images = torch.from_numpy(dataset.pool_images)
+        self.test_x = torch.from_numpy(dataset.test.images)
+        self.test_y = torch.from_numpy(dataset.test.labels)
+        self.strategy = get_strategy(cfg.sampling.strategy, cfg=cfg.sampling)
+        self.vae: ConvVAE | None = None
+        self.codes: np.ndarray | None = None
+        self.index: LatentIndex | None = None
+        self.model: SmallCNN | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
+        self.round = -1  # last finished round
+        self.synthetic_images: list[np.ndarray] = []
+        self.synthetic_labels: list[int] = []
+        self.next_synthetic_id = -1
+        self.pending: Selection | None = None
+        self.pending_round: int | None = None
+        self.history: list[dict] = []
+        self.last_accuracy = float("nan")
+
+    # --- derived facts ---------------------------------------------------------
+
+    @property
+    def labelled_count(self) -> int:
+        return int(self.pool.labelled_mask.sum()) + len(self.synthetic_labels)
+
+    @property
+    def shown_count(self) -> int:
+        """Items put before the oracle so far (labelled or rejected): what the budget counts."""
+        return self.labelled_count + int(self.pool.rejected.sum())
+
+    @property
+    def finished(self) -> bool:
+        return self.round >= 0 and (self.shown_count >= self.cfg.sampling.budget
+                                    or len(self.pool.unlabelled_indices) == 0)
+
+    def _seed(self, *parts: object) -> int:
+        return training.derive_seed(self.cfg.seed, *parts)
+
+    # --- VAE --------------------------------------------------------------------
+
+    def fit_vae(self) -> Iterator[Event]:
+        """Train the VAE on the whole pool, then encode every pool image once."""
+        torch.manual_seed(self._seed("vae-init"))
+        self.vae = ConvVAE(self.dataset.shape, self.cfg.vae.latent_dim, self.cfg.vae.width).to(self.device)
+        batches = -(-len(self.images) // self.cfg.vae.batch_size)
+        yield PhaseStarted("vae", 0, self.cfg.vae.epochs * batches)
+        yield from training.train_vae(self.vae, self.images, self.cfg.vae, self._seed("vae-train"), self.device)
+        yield PhaseStarted("encode", 0, len(self.images))
+        self._set_codes(training.encode_means(self.vae, self.images, self.device))
+
+    def _set_codes(self, codes: np.ndarray) -> None:
+        self.codes = codes
+        self.index = LatentIndex(codes)
+
+    # --- selection ----------------------------------------------------------------
+
+    def round_size(self) -> int:
+        s = self.cfg.sampling
+        want = s.initial if self.round < 0 else s.per_round
+        return max(0, min(want, s.budget - self.shown_count, len(self.pool.unlabelled_indices)))
+
+    def propose(self, round: int) -> Iterator[Event]:
+        """Pick this round's candidates; round 0 is the random initial subset."""
+        if self.vae is None:
+            raise RuntimeError("fit_vae() must run before propose()")
+        n = self.round_size()
+        rng = np.random.default_rng(self._seed("select", round))
+        yield PhaseStarted("propose", round, n)
+        start = time.perf_counter()
+        if round == 0:
+            picked = rng.choice(self.pool.unlabelled_indices, size=n, replace=False)
+            selection = Selection([Candidate(item=int(i)) for i in picked])
+            name = "initial"
+        else:
+            selection = self.strategy.select(self._selection_state(round), n, rng)
+            name = self.cfg.sampling.strategy
+        seconds = time.perf_counter() - start
+        self.pending, self.pending_round = selection, round
+        yield CandidatesProposed(round, name, tuple(selection.candidates), seconds,
+                                 selection.forward_passes, selection.backward_passes)
+
+    def _selection_state(self, round: int) -> SelectionState:
+        assert self.model is not None and self.vae is not None and self.index is not None
+        return SelectionState(self.pool, self.images, self.codes, self.index, self.vae, self.model,
+                              self.device, round, self.n_classes, self.next_synthetic_id)
+
+    # --- labels -------------------------------------------------------------------
+
+    def apply_labels(self, round: int, labels: dict[int, int | None]) -> Iterator[Event]:
+        """Add the oracle's answers for the pending round: item -> class, or None to reject."""
+        if self.pending is None or self.pending_round != round:
+            raise LabelError(f"round {round} is not waiting for labels")
+        proposed = {c.item for c in self.pending.candidates}
+        unknown = set(labels) - proposed
+        if unknown:
+            raise LabelError(f"round {round}: item {min(unknown)} was not proposed")
+        bad = {v for v in labels.values() if v is not None and not 0 <= v < self.n_classes}
+        if bad:
+            raise LabelError(f"round {round}: label {min(bad)} is not a class (0-{self.n_classes - 1})")
+        pool_items = [(i, y) for i, y in labels.items() if i >= 0 and y is not None]
+        rejected = [i for i, y in labels.items() if y is None]
+        if pool_items:
+            self.pool.add(np.array([i for i, _ in pool_items]), np.array([y for _, y in pool_items]))
+        self.pool.reject(np.array([i for i in rejected if i >= 0], dtype=np.int64))
+        for item, y in labels.items():
+            if item < 0 and y is not None:
+                self.synthetic_images.append(self.pending.synthetic[item])
+                self.synthetic_labels.append(int(y))
+        if self.pending.synthetic:
+            self.next_synthetic_id = min(self.pending.synthetic) - 1
+        added = [y for y in labels.values() if y is not None]
+        counts = np.bincount(np.array(added, dtype=np.int64), minlength=self.n_classes) if added else []
+        self.pending, self.pending_round = None, None
+        yield LabelsApplied(round, len(added), len(rejected), self.labelled_count,
+                            {self.dataset.classes[c]: int(k) for c, k in enumerate(counts) if k})
+
+    # --- task model ---------------------------------------------------------------
+
+    def training_set(self) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = self.pool.labelled_indices
+        x = self.images[torch.as_tensor(idx)]
+        y = torch.as_tensor(self.pool.labels[idx])
+        if self.synthetic_labels:
+            x = torch.cat([x, torch.from_numpy(np.stack(self.synthetic_images))])
+            y = torch.cat([y, torch.as_tensor(self.synthetic_labels, dtype=torch.int64)])
+        return x, y
+
+    def train_task(self, round: int) -> Iterator[Event]:
+        t = self.cfg.task
+        if self.model is None or t.restart_each_round:
+            torch.manual_seed(self._seed("task-init", round if t.restart_each_round else 0))
+            self.model = SmallCNN(self.dataset.shape, self.n_classes, t.width).to(self.device)
+            self.optimizer = training.make_task_optimizer(self.model, t)
+        x, y = self.training_set()
+        yield PhaseStarted("task", round, t.steps)
+        yield from training.train_classifier(self.model, x, y, t, self._seed("task-train", round),
+                                             self.device, round, self.optimizer)
+
+    def evaluate(self, round: int) -> Iterator[Event]:
+        assert self.model is not None
+        if len(self.test_y) == 0:  # an unlabelled folder has no test split
+            self.last_accuracy = float("nan")
+            return
+        yield PhaseStarted("evaluate", round, len(self.test_y))
+        logits = training.predict_logits(self.model, self.test_x, self.device)
+        acc, loss, recall = training.score(logits, self.test_y, self.n_classes)
+        self.last_accuracy = acc
+        yield Evaluated(round, self.labelled_count, acc, loss, recall)
+
+    def finish_round(self, round: int, seconds: float, phase_seconds: dict[str, float]) -> Iterator[Event]:
+        self.round = round
+        record = {"round": round, "labelled": self.labelled_count, "accuracy": self.last_accuracy,
+                  "seconds": seconds, "phase_seconds": dict(phase_seconds)}
+        self.history.append(record)
+        yield RoundFinished(round, self.labelled_count, self.last_accuracy, seconds, dict(phase_seconds))
+
+    # --- checkpoints ----------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        """Everything needed to resume: plain tensors and containers (weights_only loads)."""
+        shape = self.dataset.shape
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "config": config_mod.to_dict(self.cfg),
+            "round": self.round,
+            "vae": self.vae.state_dict() if self.vae is not None else None,
+            "codes": torch.from_numpy(self.codes) if self.codes is not None else None,
+            "model": self.model.state_dict() if self.model is not None else None,
+            "optimizer": self.optimizer.state_dict() if self.optimizer is not None else None,
+            "pool_labels": torch.from_numpy(self.pool.labels.copy()),
+            "pool_rejected": torch.from_numpy(self.pool.rejected.copy()),
+            "synthetic_images": torch.from_numpy(np.stack(self.synthetic_images)) if self.synthetic_images
+            else torch.zeros((0, *shape)),
+            "synthetic_labels": torch.as_tensor(self.synthetic_labels, dtype=torch.int64),
+            "next_synthetic_id": self.next_synthetic_id,
+            "history": [dict(h) for h in self.history],
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"checkpoint format {state.get('format')!r}, expected {CHECKPOINT_FORMAT}")
+        if len(state["pool_labels"]) != len(self.pool):
+            raise ValueError("checkpoint was written for a pool of another size")
+        self.round = int(state["round"])
+        if state["vae"] is not None:
+            self.vae = ConvVAE(self.dataset.shape, self.cfg.vae.latent_dim, self.cfg.vae.width).to(self.device)
+            self.vae.load_state_dict(state["vae"])
+            self.vae.eval()
+        if state["codes"] is not None:
+            self._set_codes(state["codes"].numpy())
+        if state["model"] is not None:
+            self.model = SmallCNN(self.dataset.shape, self.n_classes, self.cfg.task.width).to(self.device)
+            self.model.load_state_dict(state["model"])
+            self.model.eval()
+            self.optimizer = training.make_task_optimizer(self.model, self.cfg.task)
+            if state["optimizer"] is not None:
+                self.optimizer.load_state_dict(state["optimizer"])
+        self.pool.labels[:] = state["pool_labels"].numpy()
+        self.pool.rejected[:] = state["pool_rejected"].numpy()
+        self.synthetic_images = [x.numpy() for x in state["synthetic_images"]]
+        self.synthetic_labels = [int(y) for y in state["synthetic_labels"]]
+        self.next_synthetic_id = int(state["next_synthetic_id"])
+        self.history = [dict(h) for h in state["history"]]
+        self.last_accuracy = self.history[-1]["accuracy"] if self.history else math.nan

@@ -1,0 +1,56 @@
+"""What a strategy sees and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from alss_tui.core.events import Candidate
+from alss_tui.core.latent_index import LatentIndex
+from alss_tui.data.pool import Pool
+
+
+@dataclass
+class SelectionState:
+    """Read-only view of the run for a strategy. Labels come from `pool.labels` only."""
+
+    pool: Pool
+    images: torch.Tensor  # pool images, CPU float32 (N, C, H, W)
+    codes: np.ndarray  # latent means of the pool, (N, d)
+    index: LatentIndex
+    vae: nn.Module
+    model: nn.Module
+    device: torch.device
+    round: int
+    n_classes: int
+    next_synthetic_id: int = -1  # SI items are numbered -1, -2, ... across the run
+
+
+@dataclass
+class Selection:
+    candidates: list[Candidate]
+    forward_passes: int = 0
+    backward_passes: int = 0
+    # SI: decoded images to be labelled, keyed by candidate item id.
+    synthetic: dict[int, np.ndarray] = field(default_factory=dict)
+
+
+class Strategy(Protocol):
+    name: str
+
+    def select(self, state: SelectionState, n: int, rng: np.random.Generator) -> Selection: ...
+
+
+@torch.no_grad()
+def predict_probs(state: SelectionState, indices: np.ndarray, batch_size: int = 1024) -> torch.Tensor:
+    """Softmax of the task model on pool items `indices` (one forward pass each)."""
+    state.model.eval()
+    out = []
+    for i in range(0, len(indices), batch_size):
+        idx = torch.as_tensor(indices[i:i + batch_size])
+        out.append(torch.softmax(state.model(state.images[idx].to(state.device)), dim=1).cpu())
+    return torch.cat(out) if out else torch.zeros((0, state.n_classes))

@@ -1,0 +1,101 @@
+"""Baselines: random, entropy, margin and core-set (k-centre greedy)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from alss_tui.config import SamplingConfig
+from alss_tui.core.events import Candidate
+from alss_tui.core.strategies.base import Selection, SelectionState, predict_probs
+
+
+class RandomSampling:
+    name = "random"
+
+    def __init__(self, cfg: SamplingConfig | None = None):
+        self.cfg = cfg
+
+    def select(self, state: SelectionState, n: int, rng: np.random.Generator) -> Selection:
+        available = state.pool.unlabelled_indices
+        picked = rng.choice(available, size=min(n, len(available)), replace=False)
+        return Selection([Candidate(item=int(i)) for i in picked])
+
+
+class _UncertaintySampling:
+    """Score unlabelled items by the task model's uncertainty; keep the top n."""
+
+    name = "uncertainty"
+
+    def __init__(self, cfg: SamplingConfig | None = None):
+        self.cfg = cfg
+
+    def uncertainty(self, probs: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def select(self, state: SelectionState, n: int, rng: np.random.Generator) -> Selection:
+        available = state.pool.unlabelled_indices
+        probs = predict_probs(state, available)
+        scores = self.uncertainty(probs)
+        top = torch.argsort(scores, descending=True, stable=True)[:n].numpy()
+        preds = probs.argmax(1)
+        return Selection(
+            [Candidate(item=int(available[t]), prediction=int(preds[t]), score=float(scores[t])) for t in top],
+            forward_passes=len(available),
+        )
+
+
+class EntropySampling(_UncertaintySampling):
+    name = "entropy"
+
+    def uncertainty(self, probs: torch.Tensor) -> torch.Tensor:
+        return -(probs * torch.log(probs.clamp_min(1e-12))).sum(1)
+
+
+class MarginSampling(_UncertaintySampling):
+    """Smallest gap between the two most likely classes (scored as minus the gap)."""
+
+    name = "margin"
+
+    def uncertainty(self, probs: torch.Tensor) -> torch.Tensor:
+        top2 = probs.topk(2, dim=1).values
+        return -(top2[:, 0] - top2[:, 1])
+
+
+class CoresetSampling:
+    """k-centre greedy: repeatedly take the unlabelled point farthest from the chosen set."""
+
+    name = "coreset"
+
+    def __init__(self, cfg: SamplingConfig | None = None):
+        self.space = cfg.coreset_space if cfg else "features"
+
+    def select(self, state: SelectionState, n: int, rng: np.random.Generator) -> Selection:
+        from alss_tui.core.training import predict_features
+
+        available = state.pool.unlabelled_indices
+        labelled = state.pool.labelled_indices
+        passes = 0
+        if self.space == "latent":
+            emb = torch.from_numpy(state.codes)
+        else:
+            emb = predict_features(state.model, state.images, state.device)
+            passes = len(state.images)
+        picked = k_centre_greedy(emb[available], emb[labelled], n)
+        return Selection([Candidate(item=int(available[p]), score=float(d)) for p, d in picked],
+                         forward_passes=passes)
+
+
+def k_centre_greedy(candidates: torch.Tensor, centres: torch.Tensor, n: int) -> list[tuple[int, float]]:
+    """Greedy k-centre: indices into `candidates` with their distance when picked."""
+    if len(centres):
+        dist = torch.cdist(candidates, centres).min(dim=1).values
+    else:
+        dist = torch.full((len(candidates),), float("inf"))
+    picked: list[tuple[int, float]] = []
+    for _ in range(min(n, len(candidates))):
+        j = int(torch.argmax(dist))
+        picked.append((j, float(dist[j])))
+        dist = torch.minimum(dist, torch.cdist(candidates, candidates[j:j + 1]).squeeze(1))
+        dist[j] = -1.0  # never pick twice
+    return picked

@@ -1,0 +1,161 @@
+"""Training and inference loops for the VAE and the task model.
+
+Loops are generators of events. They index tensors directly (no DataLoader):
+the pool already sits in memory, and a bare loop is what the speed target is
+measured against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from alss_tui.config import TaskConfig, VaeConfig
+from alss_tui.core.events import EpochEnded, Event, Progress
+from alss_tui.models.vae import ConvVAE, vae_loss
+
+PROGRESS_INTERVAL = 0.25  # seconds: at most ~4 Progress events a second
+
+
+def derive_seed(*parts: object) -> int:
+    """A stable 63-bit seed from any parts (run seed, round, purpose).
+
+    Every random choice draws from a generator seeded this way, so a resumed run
+    makes the same choices as one that was never interrupted.
+    """
+    digest = hashlib.sha256(repr(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def torch_generator(seed: int) -> torch.Generator:
+    gen = torch.Generator()
+    gen.manual_seed(seed)
+    return gen
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class ProgressThrottle:
+    """Emit a Progress event only when enough time passed, or at the end."""
+
+    def __init__(self, phase: str, round: int, total: int):
+        self.phase, self.round, self.total = phase, round, total
+        self._last = time.monotonic()
+
+    def __call__(self, done: int) -> Progress | None:
+        now = time.monotonic()
+        if done >= self.total or now - self._last >= PROGRESS_INTERVAL:
+            self._last = now
+            return Progress(self.phase, self.round, done, self.total)
+        return None
+
+
+def train_vae(vae: ConvVAE, images: torch.Tensor, cfg: VaeConfig, seed: int,
+              device: torch.device) -> Iterator[Event]:
+    gen = torch_generator(seed)
+    opt = torch.optim.Adam(vae.parameters(), lr=cfg.lr)
+    n = len(images)
+    batches = -(-n // cfg.batch_size)
+    throttle = ProgressThrottle("vae", 0, cfg.epochs * batches)
+    vae.train()
+    step = 0
+    for epoch in range(cfg.epochs):
+        perm = torch.randperm(n, generator=gen)
+        totals = np.zeros(3)
+        for b in range(batches):
+            idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            x = images[idx].to(device)
+            logits, mu, logvar = vae(x, generator=gen if device.type == "cpu" else None)
+            loss, recon, kl = vae_loss(logits, x, mu, logvar, cfg.beta)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            totals += np.array([loss.item(), recon.item(), kl.item()]) * len(idx)
+            step += 1
+            if (p := throttle(step)) is not None:
+                yield p
+        totals /= n
+        yield EpochEnded("vae", 0, epoch + 1,
+                         {"loss": float(totals[0]), "recon": float(totals[1]), "kl": float(totals[2])})
+    vae.eval()
+
+
+@torch.no_grad()
+def encode_means(vae: ConvVAE, images: torch.Tensor, device: torch.device,
+                 batch_size: int = 1024) -> np.ndarray:
+    vae.eval()
+    out = [vae.encode(images[i:i + batch_size].to(device))[0].cpu()
+           for i in range(0, len(images), batch_size)]
+    return torch.cat(out).numpy().astype(np.float32)
+
+
+def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TaskConfig,
+                     seed: int, device: torch.device, round: int,
+                     optimizer: torch.optim.Optimizer | None = None) -> Iterator[Event]:
+    """`cfg.steps` Adam steps on mini-batches drawn with replacement from (x, y)."""
+    gen = torch_generator(seed)
+    opt = optimizer or make_task_optimizer(model, cfg)
+    n = len(x)
+    batch = min(cfg.batch_size, n)
+    throttle = ProgressThrottle("task", round, cfg.steps)
+    model.train()
+    window, running = max(1, cfg.steps // 10), []
+    for step in range(cfg.steps):
+        idx = torch.randint(n, (batch,), generator=gen)
+        xb, yb = x[idx].to(device), y[idx].to(device)
+        loss = F.cross_entropy(model(xb), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        running.append(loss.item())
+        if (step + 1) % window == 0 or step + 1 == cfg.steps:
+            # One "epoch" on the curve per tenth of the steps: curves of equal length each round.
+            yield EpochEnded("task", round, (step + 1) // window, {"loss": float(np.mean(running))})
+            running = []
+        if (p := throttle(step + 1)) is not None:
+            yield p
+    model.eval()
+
+
+def make_task_optimizer(model: nn.Module, cfg: TaskConfig) -> torch.optim.Optimizer:
+    return torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, images: torch.Tensor, device: torch.device,
+                   batch_size: int = 1024) -> torch.Tensor:
+    model.eval()
+    out = [model(images[i:i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)]
+    if not out:
+        return torch.zeros((0, 0))
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def predict_features(model: nn.Module, images: torch.Tensor, device: torch.device,
+                     batch_size: int = 1024) -> torch.Tensor:
+    model.eval()
+    return torch.cat([model.features(images[i:i + batch_size].to(device)).cpu()
+                      for i in range(0, len(images), batch_size)])
+
+
+def score(logits: torch.Tensor, labels: torch.Tensor, n_classes: int) -> tuple[float, float, tuple[float, ...]]:
+    """Accuracy, mean cross-entropy and per-class recall (nan for absent classes)."""
+    pred = logits.argmax(1)
+    acc = float((pred == labels).float().mean())
+    loss = float(F.cross_entropy(logits, labels))
+    recall = []
+    for c in range(n_classes):
+        mask = labels == c
+        recall.append(float((pred[mask] == c).float().mean()) if mask.any() else float("nan"))
+    return acc, loss, tuple(recall)

@@ -1,0 +1,1 @@
+"""Datasets as numpy arrays: the pool, its hidden truth, held-out splits."""

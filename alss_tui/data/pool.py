@@ -1,0 +1,82 @@
+"""The unlabelled pool, its hidden ground truth, and who has been labelled so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Split:
+    """Held-out images with their labels (test or validation)."""
+
+    images: np.ndarray  # float32, (N, C, H, W), values in [0, 1]
+    labels: np.ndarray  # int64, (N,)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class Dataset:
+    name: str
+    pool_images: np.ndarray  # float32, (N, C, H, W), values in [0, 1]
+    pool_truth: np.ndarray | None  # int64 (N,), hidden from strategies; None if unknown
+    test: Split
+    classes: tuple[str, ...]
+    validation: Split | None = None
+    pool_paths: tuple[str, ...] | None = None  # for folder datasets: where each image came from
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(self.pool_images.shape[1:])  # type: ignore[return-value]
+
+
+@dataclass
+class Pool:
+    """Pool images plus the growing labelled set.
+
+    Labels given by the oracle are kept apart from the hidden truth: a person may
+    label differently from the ground truth, and strategies must see only these.
+    """
+
+    images: np.ndarray
+    truth: np.ndarray | None
+    labels: np.ndarray = field(init=False)  # -1 where not labelled
+    rejected: np.ndarray = field(init=False)  # shown to the oracle and refused
+
+    def __post_init__(self) -> None:
+        self.labels = np.full(len(self.images), -1, dtype=np.int64)
+        self.rejected = np.zeros(len(self.images), dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def labelled_mask(self) -> np.ndarray:
+        return self.labels >= 0
+
+    @property
+    def labelled_indices(self) -> np.ndarray:
+        return np.flatnonzero(self.labels >= 0)
+
+    @property
+    def unlabelled_indices(self) -> np.ndarray:
+        """Candidates for selection: neither labelled nor rejected."""
+        return np.flatnonzero((self.labels < 0) & ~self.rejected)
+
+    @property
+    def available_mask(self) -> np.ndarray:
+        return (self.labels < 0) & ~self.rejected
+
+    def add(self, indices: np.ndarray, labels: np.ndarray) -> None:
+        indices = np.asarray(indices, dtype=np.int64)
+        if len(np.unique(indices)) != len(indices):
+            raise ValueError("duplicate pool indices in one labelling")
+        if np.any(self.labels[indices] >= 0):
+            raise ValueError("pool index labelled twice")
+        self.labels[indices] = np.asarray(labels, dtype=np.int64)
+
+    def reject(self, indices: np.ndarray) -> None:
+        self.rejected[np.asarray(indices, dtype=np.int64)] = True

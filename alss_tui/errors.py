@@ -1,0 +1,21 @@
+"""Domain errors: anything a user can cause. The CLI turns these into one red line."""
+
+
+class AlssError(Exception):
+    """Base for errors that are the user's input, not a bug in the tool."""
+
+
+class ConfigError(AlssError):
+    """A config file or override that does not describe a valid run."""
+
+
+class DataError(AlssError):
+    """A dataset that is missing, malformed or not what the config says."""
+
+
+class StoreError(AlssError):
+    """A run folder, registry or checkpoint that cannot be read or written."""
+
+
+class LabelError(AlssError):
+    """Labels that do not fit the round they are meant for."""

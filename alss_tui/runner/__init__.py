@@ -1,0 +1,1 @@
+"""The run loop: drives the engine, records its events, asks the oracle for labels."""

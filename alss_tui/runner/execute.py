@@ -1,0 +1,59 @@
+"""Execute a run in this process: load data, build the engine, run the loop."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable
+
+from alss_tui.config import RunConfig
+from alss_tui.core.events import RunFailed
+from alss_tui.errors import AlssError, StoreError
+from alss_tui.runner.loop import EventRecorder, Listener, run_loop
+from alss_tui.store.run_folder import RunFolder
+
+
+def prepare(cfg: RunConfig):
+    """Load the data and build the engine: fails on a bad dataset or budget before any folder exists."""
+    from alss_tui.core.engine import Engine
+    from alss_tui.data.loaders import load_dataset
+
+    return Engine(cfg, load_dataset(cfg.data))
+
+
+def execute(folder: RunFolder, listeners: Iterable[Listener] = (), resume: bool = False, engine=None):
+    """Run (or resume) the run in `folder` to the end; returns the engine.
+
+    Domain errors are recorded as RunFailed and re-raised; any other error is
+    recorded the same way, with its traceback appended to runner.log.
+    """
+    from alss_tui.runner.oracle import make_oracle
+
+    cfg = folder.load_config()
+    recorder = EventRecorder(folder, listeners)
+    try:
+        if engine is None:
+            engine = prepare(cfg)
+        dataset = engine.dataset
+        if resume:
+            path = folder.latest_checkpoint()
+            if path is not None:
+                try:
+                    engine.load_state_dict(folder.load_checkpoint(path))
+                except (KeyError, ValueError, RuntimeError) as exc:
+                    raise StoreError(f"{path}: does not fit this run ({exc})") from None
+        oracle = make_oracle(cfg.oracle, dataset.pool_truth, dataset.classes)
+        run_loop(engine, oracle, folder, recorder, resumed=resume)
+        return engine
+    except AlssError as exc:
+        recorder(RunFailed(str(exc)))
+        raise
+    except KeyboardInterrupt:
+        recorder(RunFailed("interrupted"))
+        raise
+    except Exception as exc:
+        recorder(RunFailed(f"{exc.__class__.__name__}: {exc}"))
+        with open(folder.log_path, "a", encoding="utf-8") as log:
+            traceback.print_exc(file=log)
+        raise
+    finally:
+        recorder.close()

@@ -1,0 +1,1 @@
+"""Durable state: the home folder, run folders, append-only logs, the registry."""
