@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from alss_tui.config import DataConfig
 from alss_tui.data.pool import Dataset, Split
 from alss_tui.errors import DataError
+
+if TYPE_CHECKING:
+    from alss_tui.config import DataConfig
 
 # One fixed seed for every split, so all runs on a dataset share the same test,
 # validation and pool, whatever the run's own seed.
