@@ -18,6 +18,10 @@ SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override a c
 HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Where runs live (default: $ALSS_HOME, else the user data dir).",
                                                   show_default=False)]
 DownloadOpt = Annotated[bool, typer.Option("--download", help="Fetch mnist / cifar10 into data.data_root if missing.")]
+ResumeOpt = Annotated[Optional[str], typer.Option("--resume", help="Continue run RUN_ID from its last checkpoint.",
+                                                   metavar="RUN_ID", show_default=False)]
+DetachOpt = Annotated[bool, typer.Option("--detach", help="Run in the background (survives the terminal); print the run id.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress output (the event log still has everything).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of progress and a table.")]
 
 
@@ -26,43 +30,90 @@ def register(app: typer.Typer) -> None:
 
 
 def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False, home: HomeOpt = None,
-        download: DownloadOpt = False) -> None:
-    """Run the ALSS loop to the end of its label budget (headless)."""
+        download: DownloadOpt = False, resume: ResumeOpt = None, detach: DetachOpt = False,
+        quiet: QuietOpt = False) -> None:
+    """Run the ALSS loop to the end of its label budget (headless), or resume a run."""
     from alss_tui import config as config_mod
+    from alss_tui.runner.registry_sync import registry_fields
     from alss_tui.store.home import resolve_home
+    from alss_tui.store.registry import Registry
     from alss_tui.store.run_folder import RunFolder
 
+    home_dir = resolve_home(home)
+    registry = Registry(home_dir)
+    if resume is not None:
+        if config is not None or set_:
+            fail("--resume continues a run with its own config; drop the config file and --set")
+        folder = RunFolder(registry.runs_dir / registry.resolve(resume))
+        if detach:
+            _detach(home_dir, folder, registry, json_out)
+            return
+        _execute(folder, json_out, resume=True, registry=registry, quiet=quiet)
+        return
     if config is None:
         fail("give a config file, e.g. alss-tui run experiments/digits-snn.toml")
+    cfg = config_mod.apply_overrides(config_mod.load(config), (set_ or []) + (["data.download=true"] if download else []))
+    if detach:
+        from alss_tui.data.loaders import load_dataset
+
+        # Check data and budget here, so a bad config fails in this terminal, not in a log file.
+        _check_budget(cfg, load_dataset(cfg.data))
+        folder = RunFolder.create(registry.runs_dir, cfg)
+        registry.upsert(folder.run_id, status="created", **registry_fields(cfg))
+        _detach(home_dir, folder, registry, json_out)
+        return
     from alss_tui.runner.execute import prepare
 
-    cfg = config_mod.apply_overrides(config_mod.load(config), (set_ or []) + (["data.download=true"] if download else []))
     engine = prepare(cfg)
-    folder = RunFolder.create(resolve_home(home) / "runs", cfg)
-    _execute(folder, json_out, engine=engine)
+    folder = RunFolder.create(registry.runs_dir, cfg)
+    registry.upsert(folder.run_id, status="created", **registry_fields(cfg))
+    _execute(folder, json_out, engine=engine, registry=registry, quiet=quiet)
 
 
-def _execute(folder, json_out: bool, resume: bool = False, engine=None) -> None:
+def _check_budget(cfg, dataset) -> None:
+    from alss_tui.errors import ConfigError
+
+    if cfg.sampling.budget > len(dataset.pool_images):
+        raise ConfigError(f"sampling.budget: {cfg.sampling.budget} is larger than the pool "
+                          f"({len(dataset.pool_images)} images)")
+
+
+def _detach(home_dir, folder, registry, json_out: bool) -> None:
+    from alss_tui.runner.launch import start_detached
+    from alss_tui.store.locks import is_held
+
+    if is_held(folder.lock_path):
+        fail(f"run {folder.run_id} is already running")
+    registry.upsert(folder.run_id, status="starting")
+    pid = start_detached(home_dir, folder)
+    if json_out:
+        print(json.dumps({"run_id": folder.run_id, "pid": pid, "folder": str(folder.path),
+                          "log": str(folder.log_path)}))
+    else:
+        print(folder.run_id)
+
+
+def _execute(folder, json_out: bool, resume: bool = False, engine=None, registry=None, quiet: bool = False) -> None:
     from rich.console import Console
 
     from alss_tui.config import to_dict
     from alss_tui.core import events as ev
     from alss_tui.runner.execute import execute
 
-    console = Console(stderr=json_out, quiet=json_out)
+    console = Console(stderr=json_out, quiet=json_out or quiet)
     collected: list = []
 
     def collect(event):
         if isinstance(event, (ev.RoundFinished, ev.RunFinished, ev.CandidatesProposed)):
             collected.append(event)
 
-    if json_out:
-        execute(folder, [collect], resume=resume, engine=engine)
+    if json_out or quiet:
+        execute(folder, [collect], resume=resume, engine=engine, registry=registry)
     else:
         from alss_tui.cli.progress_view import ProgressView
 
         with ProgressView(console) as view:
-            execute(folder, [view, collect], resume=resume, engine=engine)
+            execute(folder, [view, collect], resume=resume, engine=engine, registry=registry)
     rows = _round_rows(folder)
     cfg = folder.load_config()
     if json_out:
@@ -74,7 +125,7 @@ def _execute(folder, json_out: bool, resume: bool = False, engine=None) -> None:
             doc["accuracy"] = _num(finished[-1].accuracy)
             doc["seconds"] = round(finished[-1].seconds, 3)
         print(json.dumps(doc, indent=2))
-    else:
+    elif not quiet:
         console.print(_table(folder.run_id, cfg.name, rows))
         console.print(f"run folder: {folder.path}")
 

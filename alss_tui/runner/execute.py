@@ -9,6 +9,9 @@ from alss_tui.config import RunConfig
 from alss_tui.core.events import RunFailed
 from alss_tui.errors import AlssError, StoreError
 from alss_tui.runner.loop import EventRecorder, Listener, run_loop
+from alss_tui.runner.registry_sync import RegistrySync
+from alss_tui.store.locks import RunLock
+from alss_tui.store.registry import Registry
 from alss_tui.store.run_folder import RunFolder
 
 
@@ -20,15 +23,24 @@ def prepare(cfg: RunConfig):
     return Engine(cfg, load_dataset(cfg.data))
 
 
-def execute(folder: RunFolder, listeners: Iterable[Listener] = (), resume: bool = False, engine=None):
-    """Run (or resume) the run in `folder` to the end; returns the engine.
+def execute(folder: RunFolder, listeners: Iterable[Listener] = (), resume: bool = False, engine=None,
+            registry: Registry | None = None):
+    """Run (or resume) the run in `folder` to the end, holding its run lock; returns the engine.
 
     Domain errors are recorded as RunFailed and re-raised; any other error is
     recorded the same way, with its traceback appended to runner.log.
     """
+    with RunLock(folder.lock_path):
+        return _execute_locked(folder, listeners, resume, engine, registry)
+
+
+def _execute_locked(folder, listeners, resume, engine, registry):
     from alss_tui.runner.oracle import make_oracle
 
     cfg = folder.load_config()
+    listeners = list(listeners)
+    if registry is not None:
+        listeners.append(RegistrySync(registry, folder.run_id))
     recorder = EventRecorder(folder, listeners)
     try:
         if engine is None:

@@ -1,0 +1,28 @@
+"""Start a runner as its own process: detached from the terminal, output to runner.log."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from alss_tui.store.run_folder import RunFolder
+
+
+def start_detached(home: Path, folder: RunFolder) -> int:
+    """Start `alss-tui run --resume ID` in a new session; returns its pid.
+
+    A new session means no controlling terminal: closing the SSH session (SIGHUP)
+    does not reach it. With no checkpoint yet, --resume starts from the beginning.
+    """
+    log = open(folder.log_path, "ab")
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "alss_tui", "run", "--resume", folder.run_id, "--home", str(home), "--quiet"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=os.getcwd(), close_fds=True,
+        )
+    finally:
+        log.close()
+    return proc.pid
