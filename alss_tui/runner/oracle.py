@@ -127,7 +127,8 @@ def read_label_csv(path: Path, classes: tuple[str, ...]) -> dict[int, int | None
     return out
 
 
-def make_oracle(cfg: OracleConfig, truth: np.ndarray | None, classes: tuple[str, ...]) -> Oracle:
+def make_oracle(cfg: OracleConfig, truth: np.ndarray | None, classes: tuple[str, ...], folder=None) -> Oracle:
+    """The oracle the config asks for; `folder` (the run folder) is where a person's labels arrive."""
     if cfg.kind == "simulated":
         return SimulatedOracle(truth)
     if cfg.kind == "function":
