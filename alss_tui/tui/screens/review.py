@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from alss_tui.errors import AlssError
 from alss_tui.store.jsonl import JsonlReader
@@ -30,6 +30,7 @@ from alss_tui.tui.dialogs.zoom import ZoomDialog
 from alss_tui.tui.review_session import ReviewSession
 from alss_tui.tui.widgets.candidate_card import class_name
 from alss_tui.tui.widgets.candidate_grid import CandidateGrid
+from alss_tui.tui.widgets.text_line import TextLine
 
 POLL_SECONDS = 1.0
 
@@ -78,15 +79,24 @@ class ReviewScreen(Screen):
     # --- layout -----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="review-title")
-        yield Static("", id="review-hint")
-        yield CandidateGrid(self._decision_of, id="review-grid")
-        yield Static("", id="review-status")
+        self._tail.read_new()  # the log so far is folded by the session; watch only what comes next
+        self._problem: str | None = None
+        try:
+            self.session = self._open_session(self.requested_round)
+        except AlssError as exc:
+            self.session, self._problem = None, str(exc)
+        yield TextLine("", id="review-title")
+        yield TextLine("", id="review-hint")
+        grid = CandidateGrid(self._decision_of, id="review-grid", reserve=(2, 4))  # padding; 4 lines
+        if self.session is not None:
+            grid.review, grid.cursor = self.session.review, self.session.cursor  # composed ready to show
+        yield grid
+        yield TextLine("", id="review-status")
         yield Footer()
 
     def on_mount(self) -> None:
-        self._tail.read_new()  # the log so far is folded by the session; watch only what comes next
-        self._load(self.requested_round)
+        self._show_title(self._problem or (None if self.session else self._nothing_yet))
+        self._show_status()
         if self.person_run:
             self.set_interval(POLL_SECONDS, self._poll)
 
@@ -102,28 +112,33 @@ class ReviewScreen(Screen):
 
     # --- loading ------------------------------------------------------------------
 
-    def _load(self, round: int | None) -> None:
-        """Open `round`, else the round waiting for labels, else the newest one (view only)."""
+    _nothing_yet = "no candidates yet: the run has not proposed a round"
+
+    def _open_session(self, round: int | None) -> ReviewSession | None:
+        """`round`, else the round waiting for labels, else the newest one (view only)."""
+        waiting = pending_round(self.folder)
         if round is None:
-            round = pending_round(self.folder)
+            round = waiting if waiting is not None else latest_round(self.folder)
         if round is None:
-            round = latest_round(self.folder)
-        if round is None:
-            self.session = None
-            self._show_title("no candidates yet: the run has not proposed a round")
-            return
+            return None
         review = load_review(self.folder, round)
-        read_only = not self.person_run or pending_round(self.folder) != round
-        self.session = ReviewSession(review, self.label_log, read_only=read_only)
-        undecided = self.session.undecided()
-        self.session.move_to(undecided[0] if undecided and not self.session.read_only else 0)
-        self.grid.set_review(review, self.session.cursor)
+        session = ReviewSession(review, self.label_log, read_only=not self.person_run or waiting != round)
+        undecided = session.undecided()
+        session.move_to(undecided[0] if undecided and not session.read_only else 0)
+        return session
+
+    def _load(self, round: int | None) -> None:
+        self.session = self._open_session(round)
+        if self.session is None:
+            self._show_title(self._nothing_yet)
+            return
+        self.grid.set_review(self.session.review, self.session.cursor)
         self._show_title()
         self._show_status()
 
     def _show_title(self, message: str | None = None) -> None:
-        title = self.query_one("#review-title", Static)
-        hint = self.query_one("#review-hint", Static)
+        title = self.query_one("#review-title", TextLine)
+        hint = self.query_one("#review-hint", TextLine)
         if message is not None or self.session is None:
             title.update(f"run {self.run_id} · {message or ''}")
             hint.update("")
@@ -139,6 +154,11 @@ class ReviewScreen(Screen):
                     "classes: " + ", ".join(f"{i} {n}" for i, n in enumerate(s.review.classes))[:200])
 
     def _show_status(self) -> None:
+        # A frame of its own: repainted together with a card far above it, Textual
+        # would repaint the whole span between them (every image on the page).
+        self.call_after_refresh(self._paint_status)
+
+    def _paint_status(self) -> None:
         s = self.session
         if s is None:
             return
@@ -150,7 +170,7 @@ class ReviewScreen(Screen):
         status.append(f" · {labelled} labelled · {rejected} rejected · {pace_text} · {page}")
         if not s.read_only and done == s.total:
             status.append("  · all decided: enter submits", style="bold green")
-        self.query_one("#review-status", Static).update(status)
+        self.query_one("#review-status", TextLine).update(status)
 
     # --- actions ------------------------------------------------------------------
 

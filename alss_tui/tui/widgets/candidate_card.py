@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from alss_tui.store.review import ReviewRound
 from alss_tui.tui.widgets.pixel_image import PixelImage, to_pil
+from alss_tui.tui.widgets.text_line import TextLine
 
 CARD_WIDTH = 29  # two 12-cell images, a gap, border and padding
 CARD_HEIGHT = 11
@@ -55,7 +56,7 @@ class CandidateCard(Widget):
     }
     CandidateCard.-labelled { border: round $success; }
     CandidateCard.-rejected { border: round $error; }
-    CandidateCard.-cursor { border: heavy $accent; background: $boost; }
+    CandidateCard.-cursor { border: heavy $accent; }
     CandidateCard .card-images { height: 6; width: 100%; }
     CandidateCard .card-image { width: 12; height: 6; }
     CandidateCard .card-gap { width: 1; height: 6; }
@@ -67,17 +68,30 @@ class CandidateCard(Widget):
             super().__init__()
             self.index = index
 
-    def __init__(self, slot: int) -> None:
+    def __init__(self, slot: int, review: ReviewRound | None = None, k: int | None = None,
+                 decided: bool = False, label: int | None = None, pictures: tuple | None = None) -> None:
+        """A card in grid slot `slot`; with `review` and `k` it is composed showing that
+        candidate (the first page is built ready, not filled after a first paint)."""
         super().__init__(classes="candidate-card")
         self.slot = slot
         self.index: int | None = None  # candidate index shown, None when the slot is empty
+        self._initial = (review, k, decided, label, pictures)
 
     def compose(self) -> ComposeResult:
+        review, k, decided, label, pictures = self._initial
+        item_pic, companion_pic = pictures if pictures is not None and k is not None else (None, None)
         with Horizontal(classes="card-images"):
-            yield PixelImage(classes="card-image card-item")
+            yield PixelImage(item_pic, classes="card-image card-item")
             yield Static("", classes="card-gap")
-            yield PixelImage(classes="card-image card-decoded")
-        yield Static("", classes="card-caption")
+            companion = PixelImage(companion_pic, classes="card-image card-decoded")
+            companion.display = companion_pic is not None
+            yield companion
+        self.index = k if review is not None else None
+        self.display = self.index is not None
+        yield TextLine(self._caption(review, k, decided, label) if self.index is not None else "",
+                       classes="card-caption")
+        if self.index is not None:
+            self._set_decision_classes(decided, label)
 
     def show(self, review: ReviewRound | None, k: int | None, decided: bool = False,
              label: int | None = None, pictures: tuple | None = None) -> None:
@@ -93,21 +107,26 @@ class CandidateCard(Widget):
         decoded.display = decoded_pic is not None
         self.show_decision(review, decided, label)
 
-    def show_decision(self, review: ReviewRound, decided: bool, label: int | None) -> None:
-        k = self.index
-        if k is None:
-            return
+    @staticmethod
+    def _caption(review: ReviewRound, k: int, decided: bool, label: int | None) -> Text:
         c = review.candidates[k]
         name = f"#{c['item']}" if c.get("kind") != "synthetic" else f"synthetic {c['item']}"
         pred = review.suggestion(k)
         head = Text(f"{name}", style="bold")
         if pred is not None:
             head.append(f"  pred {escape(class_name(review.classes, pred))}")
-        caption = Text("\n").join([head, Text(why_picked(review, k), style="italic"),
-                                    decision_text(review.classes, decided, label)])
-        self.query_one(".card-caption", Static).update(caption)
+        return Text("\n").join([head, Text(why_picked(review, k), style="italic"),
+                                 decision_text(review.classes, decided, label)])
+
+    def _set_decision_classes(self, decided: bool, label: int | None) -> None:
         self.set_class(decided and label is not None, "-labelled")
         self.set_class(decided and label is None, "-rejected")
+
+    def show_decision(self, review: ReviewRound, decided: bool, label: int | None) -> None:
+        if self.index is None:
+            return
+        self.query_one(".card-caption", TextLine).update(self._caption(review, self.index, decided, label))
+        self._set_decision_classes(decided, label)
 
     def on_click(self) -> None:
         if self.index is not None:

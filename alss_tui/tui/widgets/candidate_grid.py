@@ -34,8 +34,12 @@ class CandidateGrid(Widget):
     class PageShown(Message):
         """The grid (re)filled its cards: a new page, or a new page size."""
 
-    def __init__(self, decision_of: Callable[[int], tuple[bool, int | None]], id: str | None = None) -> None:
+    def __init__(self, decision_of: Callable[[int], tuple[bool, int | None]], id: str | None = None,
+                 reserve: tuple[int, int] = (0, 0)) -> None:
+        """`reserve`: (columns, rows) of the screen the grid will not get; used to size the
+        first page before layout, so opening does not mount the cards twice."""
         super().__init__(id=id)
+        self.reserve = reserve
         self.decision_of = decision_of
         self.review: ReviewRound | None = None
         self.cursor = 0
@@ -61,7 +65,8 @@ class CandidateGrid(Widget):
         self._pictures.clear()
         self.cursor = cursor
         self.page = -1
-        self.refresh_page()
+        if self.is_mounted:
+            self.refresh_page()
 
     def pictures(self, k: int) -> tuple:
         """PIL images of candidate k (the item, and the decoded hard sample if any), cached."""
@@ -71,9 +76,28 @@ class CandidateGrid(Widget):
             self._pictures[k] = (to_pil(self.review.image(k)), None if companion is None else to_pil(companion[0]))
         return self._pictures[k]
 
+    @staticmethod
+    def fit(width: int, height: int) -> tuple[int, int]:
+        return max(1, (width + GUTTER) // (CARD_WIDTH + GUTTER)), max(1, height // CARD_HEIGHT)
+
+    def compose(self):
+        """The first page, composed with its candidates when the review is already set."""
+        self.columns, self.rows = self.fit(self.app.size.width - self.reserve[0],
+                                           self.app.size.height - self.reserve[1])
+        self.styles.grid_size_columns = self.columns
+        n = len(self.review.candidates) if self.review is not None else 0
+        self.page = self.cursor // self.capacity if self.review is not None else -1
+        for slot in range(self.capacity):
+            k = self.page * self.capacity + slot
+            if k < n:
+                card = CandidateCard(slot, self.review, k, *self.decision_of(k), pictures=self.pictures(k))
+                card.set_class(k == self.cursor, "-cursor")
+                yield card
+            else:
+                yield CandidateCard(slot)
+
     async def on_resize(self) -> None:
-        columns = max(1, (self.size.width + GUTTER) // (CARD_WIDTH + GUTTER))
-        rows = max(1, self.size.height // CARD_HEIGHT)
+        columns, rows = self.fit(self.size.width, self.size.height)
         if (columns, rows) == (self.columns, self.rows) and self.cards():
             return
         self.columns, self.rows = columns, rows

@@ -48,6 +48,6 @@ def to_pil(pixels: np.ndarray) -> PILImage.Image:
     raise ValueError(f"cannot show pixels of shape {arr.shape}")
 
 
-def PixelImage(*, classes: str = "", id: str | None = None):  # noqa: N802 - a widget factory
-    """An image widget of the configured renderer, empty until `.image` is set."""
-    return image_class()(None, classes=classes, id=id)
+def PixelImage(image: PILImage.Image | None = None, *, classes: str = "", id: str | None = None):  # noqa: N802
+    """An image widget of the configured renderer (a factory: the class depends on the terminal)."""
+    return image_class()(image, classes=classes, id=id)
