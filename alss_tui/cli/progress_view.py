@@ -19,6 +19,7 @@ class ProgressView:
             TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
         )
         self._task = None
+        self._run_id: str | None = None
 
     def __enter__(self) -> "ProgressView":
         self.progress.start()
@@ -40,11 +41,15 @@ class ProgressView:
         elif isinstance(event, ev.EpochEnded) and event.phase == "vae":
             losses = ", ".join(f"{k} {v:.2f}" for k, v in event.losses.items())
             self.console.print(f"VAE epoch {event.epoch}: {losses}")
+        elif isinstance(event, ev.LabelsRequested) and event.oracle == "human":
+            self.console.print(f"round {event.round}: {event.count} candidates wait for your labels "
+                               f"(alss-tui review {self._run_id or 'RUN_ID'})")
         elif isinstance(event, ev.RoundFinished):
             acc = "n/a" if event.accuracy is None or event.accuracy != event.accuracy else f"{event.accuracy:.4f}"
             self.console.print(f"round {event.round}: {event.labelled} labels, accuracy {acc} "
                                f"({event.seconds:.1f} s)")
         elif isinstance(event, ev.RunStarted):
+            self._run_id = event.run_id
             what = "resumed" if event.resumed else "started"
             self.console.print(f"run [bold]{event.run_id}[/] {what}: pool {event.pool_size}, "
                                f"test {event.test_size}, {len(event.classes)} classes")
