@@ -172,3 +172,23 @@ def test_unknown_run_ids_are_one_line(home):
         result = cli(*command)
         assert result.returncode == 1 and "no run matches 'abc'" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_detached_runner_survives_its_terminal_hanging_up(home, tmp_path):
+    """A shell (the 'terminal') starts a detached run and is hung up: the run goes on."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    out = tmp_path / "id.txt"
+    shell = subprocess.Popen(
+        ["bash", "-c", f"{sys.executable} -m alss_tui run experiments/digits-snn.toml --detach "
+                       f"{' '.join(TINY)} > {out}; sleep 120"],
+        cwd=REPO, start_new_session=True)
+    assert _wait_for(lambda: out.exists() and out.read_text().strip(), 60)
+    run_id = out.read_text().strip()
+    os.killpg(shell.pid, signal.SIGHUP)  # the whole terminal session hangs up
+    shell.wait(10)
+    assert _wait_for(lambda: json.loads(cli("show", run_id, "--json").stdout)["status"] == "finished", 240)
+    assert (home / "runs" / run_id / "runner.log").exists()

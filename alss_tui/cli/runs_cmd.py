@@ -56,9 +56,15 @@ def _listing(registry) -> list[dict]:
     return docs
 
 
-def ls(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
-    """List runs, newest first, with their live status."""
+def ls(home: HomeOpt = None, json_out: JsonOpt = False,
+       limit: Annotated[int, typer.Option("--limit", "-n", help="Show the newest N runs in the table.", min=1)] = 50,
+       all_runs: Annotated[bool, typer.Option("--all", "-a", help="Show every run in the table.")] = False,
+       status: Annotated[Optional[str], typer.Option("--status", help="Only runs with this status (e.g. crashed).",
+                                                     show_default=False)] = None) -> None:
+    """List runs, newest first, with their live status (--json lists all)."""
     docs = _listing(_registry(home))
+    if status:
+        docs = [d for d in docs if d["status"] == status]
     if json_out:
         keys = ("id", "name", "dataset", "strategy", "status", "round", "labelled", "budget", "accuracy",
                 "best_accuracy", "created", "updated", "error")
@@ -67,13 +73,15 @@ def ls(home: HomeOpt = None, json_out: JsonOpt = False) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{len(docs)} runs", title_justify="left")
+    shown = docs if all_runs else docs[:limit]
+    title = f"{len(docs)} runs" + (f" (newest {len(shown)}; --all shows every one)" if len(shown) < len(docs) else "")
+    table = Table(title=title, title_justify="left")
     for col, just in (("id", "left"), ("name", "left"), ("strategy", "left"), ("status", "left"),
                       ("round", "right"), ("labels", "right"), ("accuracy", "right"), ("age", "right")):
         table.add_column(col, justify=just, no_wrap=True, min_width=8 if col in ("id", "name") else None)
     styles = {"running": "green", "awaiting-labels": "yellow", "crashed": "red", "failed": "red",
               "finished": "dim", "starting": "green"}
-    for d in docs:
+    for d in shown:
         labels = f"{d.get('labelled', 0) or 0}/{d.get('budget', '?')}"
         table.add_row(d["id"], str(d.get("name", "")), str(d.get("strategy", "")),
                       f"[{styles.get(d['status'], '')}]{d['status']}[/]", str(d.get("round", "") if d.get("round") is not None else ""),
