@@ -200,3 +200,30 @@ def test_unlabelled_folder_runs_with_a_person_as_the_only_label_source(home, tmp
     finished = events[-1]
     assert finished["type"] == "RunFinished" and finished["accuracy"] is None
     assert finished["labelled"] == 6 + 5  # every fourth answer was a reject
+
+
+def test_si_synthetic_images_are_labelled_by_a_person(home, tmp_path):
+    config = write_config(tmp_path, initial=8, per_round=4, budget=12).read_text().replace('"snn"', '"si"')
+    (tmp_path / "si.toml").write_text(config)
+    proc = start_runner(str(tmp_path / "si.toml"))
+    try:
+        run_id = wait_until(lambda: the_run_id(home), proc=proc)
+        folder_path = home / "runs" / run_id
+        wait_until(lambda: waiting_round(home, run_id) == 0, proc=proc)
+        review = json.loads((folder_path / "review" / "r000.json").read_text())
+        rows = [(c["item"], str(k % 10)) for k, c in enumerate(review["candidates"])]
+        assert cli("label", run_id, "--from", str(label_csv(tmp_path, "s0.csv", rows))).returncode == 0
+        wait_until(lambda: waiting_round(home, run_id) == 1, proc=proc)
+        review = json.loads((folder_path / "review" / "r001.json").read_text())
+        assert all(c["kind"] == "synthetic" and c["item"] < 0 for c in review["candidates"])
+        rows = [(c["item"], "reject" if k == 0 else "4") for k, c in enumerate(review["candidates"])]
+        done = cli("label", run_id, "--from", str(label_csv(tmp_path, "s1.csv", rows)))
+        assert done.returncode == 0, done.stderr
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    events = [json.loads(x) for x in (folder_path / "events.jsonl").read_text().splitlines()]
+    applied = [e for e in events if e["type"] == "LabelsApplied" and e["round"] == 1][0]
+    assert applied["added"] == 3 and applied["rejected"] == 1
+    assert events[-1]["type"] == "RunFinished" and events[-1]["labelled"] == 8 + 3

@@ -54,6 +54,8 @@ class Engine:
         self.synthetic_images: list[np.ndarray] = []
         self.synthetic_labels: list[int] = []
         self.next_synthetic_id = -1
+        # Synthetic (SI) images the oracle refused: they cost a look, so the budget counts them.
+        self.synthetic_rejected = 0
         self.pending: Selection | None = None
         self.pending_round: int | None = None
         self.history: list[dict] = []
@@ -68,7 +70,7 @@ class Engine:
     @property
     def shown_count(self) -> int:
         """Items put before the oracle so far (labelled or rejected): what the budget counts."""
-        return self.labelled_count + int(self.pool.rejected.sum())
+        return self.labelled_count + int(self.pool.rejected.sum()) + self.synthetic_rejected
 
     @property
     def finished(self) -> bool:
@@ -191,6 +193,7 @@ class Engine:
             if item < 0 and y is not None:
                 self.synthetic_images.append(self.pending.synthetic[item])
                 self.synthetic_labels.append(int(y))
+        self.synthetic_rejected += sum(1 for i in rejected if i < 0)
         if self.pending.synthetic:
             self.next_synthetic_id = min(self.pending.synthetic) - 1
         added = [y for y in labels.values() if y is not None]
@@ -259,6 +262,7 @@ class Engine:
             else torch.zeros((0, *shape)),
             "synthetic_labels": torch.as_tensor(self.synthetic_labels, dtype=torch.int64),
             "next_synthetic_id": self.next_synthetic_id,
+            "synthetic_rejected": self.synthetic_rejected,
             "history": [dict(h) for h in self.history],
         }
 
@@ -286,5 +290,6 @@ class Engine:
         self.synthetic_images = [x.numpy() for x in state["synthetic_images"]]
         self.synthetic_labels = [int(y) for y in state["synthetic_labels"]]
         self.next_synthetic_id = int(state["next_synthetic_id"])
+        self.synthetic_rejected = int(state.get("synthetic_rejected", 0))
         self.history = [dict(h) for h in state["history"]]
         self.last_accuracy = self.history[-1]["accuracy"] if self.history else math.nan
