@@ -31,6 +31,7 @@ def test_label_from_csv_submits_the_waiting_round(home, tmp_path):
     result = cli("label", folder.run_id, "--from", str(csv))
     assert result.returncode == 0, result.stderr
     assert "round 1 submitted: 1 labelled, 2 rejected, 1 left unlabelled" in result.stdout
+    assert f"alss-tui run --resume {folder.run_id}` continues it" in result.stdout  # no runner holds the lock
     state = LabelLog(folder.labels_path).round(1)
     assert state.is_submitted and state.current() == {100: 3, 107: None, 114: None}
     one_line_error(cli("label", folder.run_id, "--from", str(csv)), "has no round waiting for labels")

@@ -55,6 +55,7 @@ def label(run_id: RunIdArg, from_: FromOpt, home: HomeOpt = None) -> None:
     from alss_tui.errors import LabelError
     from alss_tui.runner.oracle import read_label_csv
     from alss_tui.store.labels import LabelLog
+    from alss_tui.store.locks import is_held
     from alss_tui.store.review import load_review, pending_round, waits_for_person
 
     _, folder = _folder(home, run_id)
@@ -77,3 +78,5 @@ def label(run_id: RunIdArg, from_: FromOpt, home: HomeOpt = None) -> None:
     left = len(known) - len(labels)
     print(f"round {round_no} submitted: {added} labelled, {len(labels) - added} rejected"
           + (f", {left} left unlabelled (back to the pool)" if left else ""))
+    if not is_held(folder.lock_path):
+        print(f"the run's process is not running; `alss-tui run --resume {folder.run_id}` continues it")
