@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
+from alss_tui.errors import LabelError
 from alss_tui.store.labels import wait_for_submit
 from alss_tui.store.run_folder import RunFolder
 
@@ -20,10 +23,23 @@ POLL_SECONDS = 1.0
 class HumanOracle:
     name = "human"
 
-    def __init__(self, folder: RunFolder, poll_seconds: float = POLL_SECONDS, sleep=time.sleep):
+    def __init__(self, folder: RunFolder, poll_seconds: float = POLL_SECONDS, sleep=time.sleep, function=None):
+        """`function`: an optional labelling function (images -> labels) whose answers for
+        synthetic images are offered as suggestions; the person still decides."""
         self.folder = folder
         self.poll_seconds = poll_seconds
         self.sleep = sleep
+        self.function = function
+
+    def suggest(self, candidates, synthetic) -> dict[int, int | None]:
+        """The labelling function's answers for the synthetic candidates (none without one)."""
+        fake = [c for c in candidates if c.kind == "synthetic"]
+        if self.function is None or not fake:
+            return {}
+        answers = list(self.function(np.stack([synthetic[c.item] for c in fake])))
+        if len(answers) != len(fake):
+            raise LabelError(f"the labelling function returned {len(answers)} labels for {len(fake)} images")
+        return {c.item: None if y is None else int(y) for c, y in zip(fake, answers)}
 
     def label(self, round, candidates, synthetic):
         """{item: class, or None if rejected} for the candidates the person decided on.

@@ -75,7 +75,7 @@ def run_loop(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecor
         timed("propose", engine.propose(round_no))
         selection = engine.pending
         assert selection is not None
-        _write_review(engine, folder, round_no, selection)
+        _write_review(engine, folder, round_no, selection, oracle)
         emit(LabelsRequested(round_no, len(selection.candidates), oracle.name))
         start = time.perf_counter()
         emit(PhaseStarted("label", round_no, len(selection.candidates)))
@@ -93,12 +93,19 @@ def run_loop(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecor
     emit.sync()
 
 
-def _write_review(engine: Engine, folder: RunFolder, round_no: int, selection) -> None:
+def _write_review(engine: Engine, folder: RunFolder, round_no: int, selection, oracle: Oracle | None = None) -> None:
     import dataclasses
 
     document = {"round": round_no, "strategy": cfg_strategy(engine, round_no),
                 "classes": list(engine.dataset.classes),
                 "candidates": [dataclasses.asdict(c) for c in selection.candidates]}
+    # An oracle that can only suggest (a labelling function beside a person) says so in the review.
+    suggest = getattr(oracle, "suggest", None)
+    if suggest is not None:
+        suggestions = suggest(selection.candidates, selection.synthetic)
+        for cand in document["candidates"]:
+            if suggestions.get(cand["item"]) is not None:
+                cand["suggestion"] = int(suggestions[cand["item"]])
     if engine.dataset.pool_paths is not None:
         for cand in document["candidates"]:
             if cand["kind"] == "pool":

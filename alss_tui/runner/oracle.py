@@ -138,5 +138,5 @@ def make_oracle(cfg: OracleConfig, truth: np.ndarray | None, classes: tuple[str,
     if cfg.kind == "human" and folder is not None:
         from alss_tui.runner.human import HumanOracle
 
-        return HumanOracle(folder)
+        return HumanOracle(folder, function=load_function(cfg.function) if cfg.function else None)
     raise ConfigError(f"oracle.kind: {cfg.kind!r} is not available in this runner")

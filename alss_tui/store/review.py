@@ -51,9 +51,14 @@ class ReviewRound:
         return None if decoded is None else (decoded, "decoded hard sample")
 
     def suggestion(self, k: int) -> int | None:
-        """The label to accept with one key: the model's current prediction, when there is one."""
-        pred = self.candidates[k].get("prediction")
-        return int(pred) if pred is not None and 0 <= int(pred) < len(self.classes) else None
+        """The label to accept with one key: the labelling function's answer when the run has
+        one (synthetic images), else the model's current prediction, when there is one."""
+        c = self.candidates[k]
+        for key in ("suggestion", "prediction"):
+            value = c.get(key)
+            if value is not None and 0 <= int(value) < len(self.classes):
+                return int(value)
+        return None
 
 
 def review_rounds(folder: RunFolder) -> list[int]:

@@ -27,6 +27,8 @@ def details(review: ReviewRound, k: int) -> Text:
         rows.append(("task loss", f"{c['loss_before']:.3f} -> {c['loss_after']:.3f} (ascent)"))
     if c.get("prediction") is not None:
         rows.append(("model predicts", class_name(review.classes, c["prediction"])))
+    if c.get("suggestion") is not None:
+        rows.append(("function says", class_name(review.classes, c["suggestion"])))
     if c.get("score") is not None:
         rows.append(("score", f"{c['score']:.4f}"))
     rows.append(("picked by", "initial random subset" if review.round == 0 else review.strategy))

@@ -3,7 +3,6 @@ decoded hard sample that led to it), why it was picked, and the decision so far.
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -111,10 +110,11 @@ class CandidateCard(Widget):
     def _caption(review: ReviewRound, k: int, decided: bool, label: int | None) -> Text:
         c = review.candidates[k]
         name = f"#{c['item']}" if c.get("kind") != "synthetic" else f"synthetic {c['item']}"
-        pred = review.suggestion(k)
         head = Text(f"{name}", style="bold")
-        if pred is not None:
-            head.append(f"  pred {escape(class_name(review.classes, pred))}")
+        if c.get("prediction") is not None:
+            head.append(f"  pred {class_name(review.classes, c['prediction'])}")
+        if c.get("suggestion") is not None:
+            head.append(f"  fn {class_name(review.classes, c['suggestion'])}")
         return Text("\n").join([head, Text(why_picked(review, k), style="italic"),
                                  decision_text(review.classes, decided, label)])
 
