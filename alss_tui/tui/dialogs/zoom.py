@@ -75,6 +75,13 @@ class ZoomDialog(ModalScreen[None]):
             yield Static(details(self.review, self.k), classes="zoom-details")
 
     def on_mount(self) -> None:
+        # As large as the terminal allows beside the details: two images across, square pixels.
+        panes = len(self.query(".zoom-image"))
+        side = min(40, (self.app.size.width - 6) // panes - 2, 2 * (self.app.size.height - 14))
+        for widget in self.query(".zoom-image, .zoom-title"):
+            widget.styles.width = max(8, side)
+        for widget in self.query(".zoom-image"):
+            widget.styles.height = max(4, side // 2)
         self.query_one("#zoom-item").image = to_pil(self.review.image(self.k))
         companion = self.review.companion(self.k)
         if companion is not None:
