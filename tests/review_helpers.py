@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from alss_tui import config as config_mod
 from alss_tui.config import OracleConfig, RunConfig
 from alss_tui.store.registry import Registry
 from alss_tui.store.run_folder import RunFolder
@@ -14,11 +15,17 @@ from alss_tui.store.run_folder import RunFolder
 
 def make_waiting_run(home: Path, n: int = 12, classes: tuple[str, ...] = tuple("0123456789"), round: int = 1,
                      strategy: str = "snn", synthetic: bool = False, oracle: str = "human",
-                     side: int = 8, channels: int = 1) -> RunFolder:
+                     side: int = 8, channels: int = 1, run_id: str | None = None) -> RunFolder:
     """A run whose round `round` has `n` candidates in review/, nothing submitted yet."""
     registry = Registry(home)
     cfg = replace(RunConfig(name="review-test"), oracle=OracleConfig(kind=oracle))
-    folder = RunFolder.create(registry.runs_dir, cfg)
+    if run_id is None:
+        folder = RunFolder.create(registry.runs_dir, cfg)
+    else:  # a fixed id, for snapshots
+        folder = RunFolder(registry.runs_dir / run_id)
+        folder.review_dir.mkdir(parents=True)
+        folder.config_path.write_text(config_mod.dumps(cfg))
+        folder.labels_path.touch()
     registry.upsert(folder.run_id, status="awaiting-labels", oracle=oracle, waiting_round=round)
     write_round(folder, round, n, classes, strategy, synthetic, side, channels)
     return folder

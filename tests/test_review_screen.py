@@ -235,3 +235,20 @@ def test_a_big_round_pages_through_with_one_page_of_cards(home):
             assert f"page 2/{grid.pages}" in status_text(screen)
 
     asyncio.run(drive())
+
+
+def test_review_screen_snapshot(snap_compare, home):
+    """The grid, captions, decisions and counter as a person sees them (grey-shade images:
+    a test has no terminal to ask for graphics). Update with --snapshot-update after a
+    deliberate change, and look at the SVG first."""
+    folder = make_waiting_run(home, n=9, run_id="5eed0001")
+    folder.labels_path.write_text(  # two decisions 4 s apart: a fixed pace on the counter
+        '{"round":1,"item":100,"label":3,"by":"keyboard","at":1000.0}\n'
+        '{"round":1,"item":107,"label":null,"by":"keyboard","at":1004.0}\n')
+    app = HostApp(home, folder.run_id)
+
+    async def run_before(pilot):
+        await pilot.pause()
+        await pilot.press("right")
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
