@@ -16,6 +16,8 @@ from alss_tui.tui.widgets.text_line import TextLine
 
 CARD_WIDTH = 29  # two 12-cell images, a gap, border and padding
 CARD_HEIGHT = 11
+COMPACT_WIDTH = 21  # two 8-cell images: for small terminals (80x24)
+COMPACT_HEIGHT = 9
 
 
 def class_name(classes: tuple[str, ...], label: int | None) -> str:
@@ -60,6 +62,10 @@ class CandidateCard(Widget):
     CandidateCard .card-image { width: 12; height: 6; }
     CandidateCard .card-gap { width: 1; height: 6; }
     CandidateCard .card-caption { height: 3; width: 100%; }
+    CandidateCard.-compact { width: 21; height: 9; }
+    CandidateCard.-compact .card-images { height: 4; }
+    CandidateCard.-compact .card-image { width: 8; height: 4; }
+    CandidateCard.-compact .card-gap { height: 4; }
     """
 
     class Clicked(Message):

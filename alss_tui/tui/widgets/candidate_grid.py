@@ -13,10 +13,13 @@ from textual.message import Message
 from textual.widget import Widget
 
 from alss_tui.store.review import ReviewRound
-from alss_tui.tui.widgets.candidate_card import CARD_HEIGHT, CARD_WIDTH, CandidateCard
+from alss_tui.tui.widgets.candidate_card import (
+    CARD_HEIGHT, CARD_WIDTH, COMPACT_HEIGHT, COMPACT_WIDTH, CandidateCard,
+)
 from alss_tui.tui.widgets.pixel_image import to_pil
 
 GUTTER = 1
+MIN_REGULAR_CARDS = 6  # fewer full-size cards than this fit: use compact ones
 
 
 class CandidateGrid(Widget):
@@ -24,8 +27,6 @@ class CandidateGrid(Widget):
     CandidateGrid {
         layout: grid;
         grid-gutter: 0 1;
-        grid-columns: 29;
-        grid-rows: 11;
         height: 1fr;
         width: 1fr;
     }
@@ -46,6 +47,7 @@ class CandidateGrid(Widget):
         self.page = -1
         self.columns = 1
         self.rows = 1
+        self.compact = False
         self._pictures: dict[int, tuple] = {}
 
     @property
@@ -77,14 +79,27 @@ class CandidateGrid(Widget):
         return self._pictures[k]
 
     @staticmethod
-    def fit(width: int, height: int) -> tuple[int, int]:
-        return max(1, (width + GUTTER) // (CARD_WIDTH + GUTTER)), max(1, height // CARD_HEIGHT)
+    def fit(width: int, height: int) -> tuple[int, int, bool]:
+        """(columns, rows, compact) of cards for a grid of this size."""
+        def count(w: int, h: int) -> tuple[int, int]:
+            return max(1, (width + GUTTER) // (w + GUTTER)), max(1, height // h)
+
+        columns, rows = count(CARD_WIDTH, CARD_HEIGHT)
+        if columns * rows < MIN_REGULAR_CARDS:
+            small = count(COMPACT_WIDTH, COMPACT_HEIGHT)
+            if small[0] * small[1] > columns * rows:
+                return small[0], small[1], True
+        return columns, rows, False
+
+    def _set_shape(self, columns: int, rows: int, compact: bool) -> None:
+        self.columns, self.rows, self.compact = columns, rows, compact
+        self.styles.grid_size_columns = columns
+        self.styles.grid_columns = str(COMPACT_WIDTH if compact else CARD_WIDTH)
+        self.styles.grid_rows = str(COMPACT_HEIGHT if compact else CARD_HEIGHT)
 
     def compose(self):
         """The first page, composed with its candidates when the review is already set."""
-        self.columns, self.rows = self.fit(self.app.size.width - self.reserve[0],
-                                           self.app.size.height - self.reserve[1])
-        self.styles.grid_size_columns = self.columns
+        self._set_shape(*self.fit(self.app.size.width - self.reserve[0], self.app.size.height - self.reserve[1]))
         n = len(self.review.candidates) if self.review is not None else 0
         self.page = self.cursor // self.capacity if self.review is not None else -1
         for slot in range(self.capacity):
@@ -92,22 +107,23 @@ class CandidateGrid(Widget):
             if k < n:
                 card = CandidateCard(slot, self.review, k, *self.decision_of(k), pictures=self.pictures(k))
                 card.set_class(k == self.cursor, "-cursor")
-                yield card
             else:
-                yield CandidateCard(slot)
+                card = CandidateCard(slot)
+            yield card.set_class(self.compact, "-compact")
 
     async def on_resize(self) -> None:
-        columns, rows = self.fit(self.size.width, self.size.height)
-        if (columns, rows) == (self.columns, self.rows) and self.cards():
+        shape = self.fit(self.size.width, self.size.height)
+        if shape == (self.columns, self.rows, self.compact) and self.cards():
             return
-        self.columns, self.rows = columns, rows
-        self.styles.grid_size_columns = columns
+        self._set_shape(*shape)
         have = self.cards()
         if len(have) < self.capacity:
             await self.mount_all([CandidateCard(slot) for slot in range(len(have), self.capacity)])
         else:
             for card in have[self.capacity:]:
                 await card.remove()
+        for card in self.cards():
+            card.set_class(self.compact, "-compact")
         self.page = -1
         self.refresh_page()
 
