@@ -252,3 +252,18 @@ def test_review_screen_snapshot(snap_compare, home):
         await pilot.press("right")
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_a_small_terminal_gets_compact_cards(home):
+    folder = make_waiting_run(home, n=20)
+
+    async def drive():
+        app = HostApp(home, folder.run_id)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            grid = app.screen.grid
+            assert grid.compact and (grid.columns, grid.rows) == (3, 2)
+            assert all(card.has_class("-compact") for card in grid.cards())
+            assert all(card.region.width == 21 for card in grid.cards())
+
+    asyncio.run(drive())
