@@ -125,8 +125,31 @@ def parse_form(values: dict[str, str | bool]) -> tuple[RunConfig | None, dict[st
         node[leaf] = value
     if errors:
         return None, errors
-    try:
-        return config_mod.from_dict(data), {}
-    except ConfigError as exc:
-        key, _, message = str(exc).partition(": ")
-        return None, {key: message or str(exc)}
+    # validate() stops at the first bad key: note it, put the default back there and
+    # validate again, so every bad field gets its message at once.
+    defaults = config_mod.to_dict(RunConfig())
+    while True:
+        try:
+            cfg = config_mod.from_dict(data)
+        except ConfigError as exc:
+            key, _, message = str(exc).partition(": ")
+            if key in errors or not _reset(data, defaults, key):
+                errors.setdefault(key, message or str(exc))
+                return None, errors
+            errors[key] = message or str(exc)
+            continue
+        return (cfg, {}) if not errors else (None, errors)
+
+
+def _reset(data: dict, defaults: dict, key: str) -> bool:
+    """Put the default value back at dotted `key`; False if there is no such leaf."""
+    *parents, leaf = key.split(".")
+    node, default = data, defaults
+    for part in parents:
+        if not isinstance(node.get(part), dict):
+            return False
+        node, default = node[part], default[part]
+    if leaf not in default:
+        return False
+    node[leaf] = default[leaf]
+    return True

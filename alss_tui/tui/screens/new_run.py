@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Checkbox, Select, Static
 
@@ -44,15 +44,18 @@ class NewRunScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="form"):
-            section = None
+            # One grid per section (label | input | message), not a container per row:
+            # fewer widgets keeps mounting and styling the form fast.
+            sections: dict[str, list[FieldSpec]] = {}
             for spec in self.specs:
-                if spec.section != section:
-                    section = spec.section
-                    yield Static(SECTION_TITLES.get(section, section), classes="form-section")
-                with Horizontal(classes="field-row"):
-                    yield Label(spec.key.rpartition(".")[2], classes="field-label")
-                    yield self._widget(spec)
-                    yield Static("", id=f"{spec.dom_id}-error", classes="field-error")
+                sections.setdefault(spec.section, []).append(spec)
+            for section, specs in sections.items():
+                yield Static(SECTION_TITLES.get(section, section), classes="form-section")
+                with Grid(classes="form-grid"):
+                    for spec in specs:
+                        yield Label(spec.key.rpartition(".")[2], classes="field-label")
+                        yield self._widget(spec)
+                        yield Static("", id=f"{spec.dom_id}-error", classes="field-error")
         with Horizontal(id="form-actions"):
             yield Button("Start run (enter)", id="start-run", variant="primary", compact=True)
             yield Button("Save preset (ctrl+s)", id="save-preset", compact=True)
@@ -97,11 +100,14 @@ class NewRunScreen(Screen):
             self._validate()
 
     def _validate(self) -> None:
+        shown = self.errors
         self.config, self.errors = parse_form(self.values)
-        for spec in self.specs:
-            message = self.errors.get(spec.key, "")
-            self.query_one(f"#{spec.dom_id}-error", Static).update(message)
-            self.query_one(f"#{spec.dom_id}").set_class(bool(message), "invalid-field")
+        for key in set(shown) | set(self.errors):  # touch only the fields whose message changed
+            message = self.errors.get(key, "")
+            if message != shown.get(key, ""):
+                dom_id = self._dom_id(key)
+                self.query_one(f"#{dom_id}-error", Static).update(message)
+                self.query_one(f"#{dom_id}").set_class(bool(message), "invalid-field")
         self.query_one("#start-run", Button).disabled = self.config is None
         status = self.query_one("#form-status", Static)
         if self.config is None:
