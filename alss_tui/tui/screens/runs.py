@@ -46,7 +46,7 @@ class RunsScreen(Screen):
         yield Input(placeholder="filter: words in name, strategy, status…  (/ to focus, esc to clear)",
                     id="run-filter")
         table = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
+        table.add_columns(*[(label, label or "mark") for label in COLUMNS])
         yield table
         yield Static("reading the registry…", id="runs-summary")
         yield Footer()
@@ -64,24 +64,34 @@ class RunsScreen(Screen):
         self.marked &= {r.id for r in rows}
         self._fill()
 
-    def _fill(self) -> None:
+    def _fill(self, reorder_only: bool = False) -> None:
         table = self.query_one("#runs-table", DataTable)
         current = self.current_id()
-        self.shown = arrange(self.rows, self.filter_text, self.sort)
-        now = self.app.clock()
-        table.clear()
-        table.add_rows([self._cells(r, now) for r in self.shown])
-        # add_rows has no keys argument; keys are the row ids in order
-        ids = [r.id for r in self.shown]
+        shown = arrange(self.rows, self.filter_text, self.sort)
+        if reorder_only and [r.id for r in shown] != [r.id for r in self.shown] \
+                and {r.id for r in shown} == {r.id for r in self.shown}:
+            # Same rows in a new order: move them; re-adding would re-measure every cell.
+            order = {r.id: i for i, r in enumerate(shown)}
+            table.sort("id", key=lambda cell: order[cell.plain])
+        else:
+            now = self.app.clock()
+            table.clear()
+            for r in shown:
+                table.add_row(*self._cells(r, now), key=r.id)
+        self.shown = shown
+        ids = [r.id for r in shown]
         if current in ids:
             table.move_cursor(row=ids.index(current), animate=False)
         self._summarize()
 
     def _cells(self, r: RunRow, now: float) -> tuple:
         labels = "-" if r.labelled is None else f"{r.labelled}/{r.budget}" if r.budget else str(r.labelled)
-        return (Text("✓" if r.id in self.marked else " ", style="bold"), r.id, r.name[:18], r.strategy,
-                r.dataset, status_text(r.status), "-" if r.round is None else str(r.round), labels,
-                _pct(r.accuracy), _pct(r.best_accuracy), age(now - r.created))
+        # Text, not str: the table would parse every str as markup, which is most of a refill.
+        plain = (r.id, r.name[:18], r.strategy, r.dataset)
+        numbers = ("-" if r.round is None else str(r.round), labels, _pct(r.accuracy), _pct(r.best_accuracy),
+                   age(now - r.created))
+        return (Text("✓" if r.id in self.marked else " ", style="bold"), *map(Text, plain), status_text(r.status),
+                *(Text(n, justify="right") for n in numbers))
 
     def _summarize(self) -> None:
         counts: dict[str, int] = {}
@@ -127,10 +137,10 @@ class RunsScreen(Screen):
             return
         self.marked ^= {row.id}
         table = self.query_one("#runs-table", DataTable)
-        index = table.cursor_row
-        self._fill()
-        if index + 1 < table.row_count:
-            table.move_cursor(row=index + 1, animate=False)
+        table.update_cell(row.id, "mark", Text("✓" if row.id in self.marked else " ", style="bold"))
+        self._summarize()
+        if table.cursor_row + 1 < table.row_count:
+            table.move_cursor(row=table.cursor_row + 1, animate=False)
 
     def action_compare(self) -> None:
         ids = [r.id for r in self.shown if r.id in self.marked] or [r.id for r in self.rows if r.id in self.marked]
@@ -204,4 +214,4 @@ class RunsScreen(Screen):
 
     def action_sort(self) -> None:
         self.sort = SORT_KEYS[(SORT_KEYS.index(self.sort) + 1) % len(SORT_KEYS)]
-        self._fill()
+        self._fill(reorder_only=True)
