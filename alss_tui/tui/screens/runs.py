@@ -44,7 +44,7 @@ class RunsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="filter: words in name, strategy, status…  (/ to focus, esc to clear)",
-                    id="run-filter")
+                    id="run-filter", compact=True)
         table = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
         table.add_columns(*[(label, label or "mark") for label in COLUMNS])
         yield table
