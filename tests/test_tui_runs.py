@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 from alss_tui.store.registry import Registry
 from alss_tui.tui.app import REVIEW_MISSING, make_app
-from tui_helpers import RUN_ID, fixed_clock, install_run, register_runs, wait_for, wait_for_text
+from tui_helpers import FIXTURE_RANDOM, RANDOM_ID, RUN_ID, fixed_clock, install_run, register_runs, wait_for, wait_for_text
 
 
 def _table(app) -> DataTable:
@@ -81,17 +81,20 @@ def test_the_table_refreshes_when_runs_change(home):
 
 def test_mark_then_compare_opens_the_plot_and_config_diff(home):
     install_run(home)
-    install_run(home, "00c0ffee", created=1_799_999_000.0)
+    install_run(home, RANDOM_ID, created=1_799_999_000.0, fixture=FIXTURE_RANDOM, name="fixture-random",
+                strategy="random")
 
     async def scenario(app, pilot):
         await pilot.press("c")
         assert app.screen.id == "runs-screen"  # refused: nothing marked
         await pilot.press("space", "space")
-        assert app.screen.marked == {RUN_ID, "00c0ffee"}
+        assert app.screen.marked == {RUN_ID, RANDOM_ID}
         await pilot.press("c")
         await wait_for(pilot, lambda: app.screen.id == "compare-screen", what="compare")
-        await pilot.pause(0.2)
-        await wait_for_text(pilot, app, "accuracy vs labels", "identical")  # same config twice
+        await wait_for_text(pilot, app, "accuracy vs labels", "fixture (snn", "fixture-random (random")
+        diff = app.screen.query_one("#config-diff", DataTable)
+        rows = {diff.get_row_at(i)[0]: diff.get_row_at(i)[1:] for i in range(diff.row_count)}
+        assert rows == {"name": ["fixture", "fixture-random"], "sampling.strategy": ["snn", "random"]}
         await pilot.press("escape")
         assert app.screen.id == "runs-screen"
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 FIXTURE_RUN = Path(__file__).parent / "fixtures" / "run-digits"  # a real 5-round digits run, recorded
 RUN_ID = "6783ca48"
+FIXTURE_RANDOM = Path(__file__).parent / "fixtures" / "run-digits-random"  # same settings, strategy random
+RANDOM_ID = "588b243b"
 T0 = 1_800_000_000.0  # fixed "created" stamps and clock: snapshots must not depend on today
 
 
@@ -16,13 +18,13 @@ def fixed_clock() -> float:
 
 
 def install_run(home: Path, run_id: str = RUN_ID, *, status: str = "finished", created: float = T0,
-                events: bool = True, **fields) -> Path:
-    """Copy the recorded run into `home` under `run_id` and register it."""
+                events: bool = True, fixture: Path = FIXTURE_RUN, **fields) -> Path:
+    """Copy a recorded run into `home` under `run_id` and register it."""
     from alss_tui.store.registry import Registry
 
     registry = Registry(home)
     dest = registry.runs_dir / run_id
-    shutil.copytree(FIXTURE_RUN, dest)
+    shutil.copytree(fixture, dest)
     if not events:
         (dest / "events.jsonl").write_text("")
     doc = {"name": "fixture", "dataset": "digits", "strategy": "snn", "budget": 140, "oracle": "simulated",
