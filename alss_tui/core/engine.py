@@ -197,7 +197,8 @@ class Engine:
         counts = np.bincount(np.array(added, dtype=np.int64), minlength=self.n_classes) if added else []
         self.pending, self.pending_round = None, None
         yield LabelsApplied(round, len(added), len(rejected), self.labelled_count,
-                            {self.dataset.classes[c]: int(k) for c, k in enumerate(counts) if k})
+                            {self.dataset.classes[c]: int(k) for c, k in enumerate(counts) if k},
+                            tuple(int(i) for i in labels), tuple(labels.values()))
 
     # --- task model ---------------------------------------------------------------
 

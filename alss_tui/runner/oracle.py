@@ -135,4 +135,8 @@ def make_oracle(cfg: OracleConfig, truth: np.ndarray | None, classes: tuple[str,
         return FunctionOracle(truth, cfg.function)
     if cfg.kind == "file":
         return FileOracle(cfg.path, classes)
+    if cfg.kind == "human" and folder is not None:
+        from alss_tui.runner.human import HumanOracle
+
+        return HumanOracle(folder)
     raise ConfigError(f"oracle.kind: {cfg.kind!r} is not available in this runner")

@@ -45,18 +45,3 @@ def _launch(home: Path, registry: Registry, folder: RunFolder) -> None:
     registry.upsert(folder.run_id, status="starting", error=None)
     start_detached(home, folder)
 
-
-def delete_run(home: Path, run_id: str) -> None:
-    """Remove a run's folder and registry document; refuses a run whose runner is alive."""
-    import shutil
-
-    registry = Registry(home)
-    folder = RunFolder(registry.runs_dir / run_id)
-    if is_held(folder.lock_path):
-        raise StoreError(f"run {run_id} is running; stop it before deleting it")
-    if folder.path.is_dir():
-        # Rename first, so a half-deleted folder is never taken for a run.
-        trash = folder.path.with_name(f".deleting-{run_id}")
-        folder.path.rename(trash)
-        shutil.rmtree(trash)
-    registry.remove(run_id)

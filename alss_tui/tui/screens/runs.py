@@ -180,14 +180,13 @@ class RunsScreen(Screen):
                 self._delete(row.id)
 
         self.app.push_screen(ConfirmDialog(f"Delete run {row.id} ({row.name}) and its folder?\n"
-                                           "Its events, labels and checkpoints are removed for good.",
-                                           yes="Delete"), done)
+                                           "Its events, labels and checkpoints are removed for good."), done)
 
     def _delete(self, run_id: str) -> None:
-        from alss_tui.tui.run_control import delete_run
+        from alss_tui.store.run_ops import delete_run
 
         try:
-            delete_run(self.app.home, run_id)
+            delete_run(self.app.registry, run_id)
         except AlssError as exc:
             self.notify(str(exc), severity="error")
             return
