@@ -15,6 +15,7 @@ from alss_tui.tui.status_style import status_text
 from alss_tui.tui.widgets.curve_plot import CurvePlot
 from alss_tui.tui.widgets.latent_map import LEGEND, LatentMap
 
+PLOT_SECONDS = 1.0  # the fastest the curves are redrawn while events stream in
 ROUND_COLUMNS = ("round", "strategy", "added", "labelled", "accuracy", "classes added", "seconds")
 PHASE_NAMES = {"vae": "training the VAE", "encode": "encoding the pool", "propose": "picking candidates",
                "label": "labelling", "task": "training the classifier", "evaluate": "evaluating",
@@ -55,6 +56,8 @@ class MonitorScreen(Screen):
         self.map_round: int | None = None
         self._phase_key: tuple | None = None
         self._rounds_shown: tuple | None = None
+        self._plots_dirty = False
+        self._plot_timer_running = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -87,14 +90,34 @@ class MonitorScreen(Screen):
         snap = self.snapshot = message.snapshot
         self._show_title(snap, message.status)
         self._show_phase(snap)
+        self._show_rounds(snap)
+        if message.map_changed:
+            self._show_map(message.picture)
+        # Plots are the expensive part: draw at once when idle, else at most once per PLOT_SECONDS.
+        if not self._plot_timer_running:
+            self._draw_plots()
+            self._plot_timer_running = True
+            self.set_timer(PLOT_SECONDS, self._plot_tick)
+        else:
+            self._plots_dirty = True
+
+    def _plot_tick(self) -> None:
+        if self._plots_dirty:
+            self._draw_plots()
+            self.set_timer(PLOT_SECONDS, self._plot_tick)
+        else:
+            self._plot_timer_running = False
+
+    def _draw_plots(self) -> None:
+        self._plots_dirty = False
+        snap = self.snapshot
+        if snap is None:
+            return
         self.query_one("#accuracy-plot", CurvePlot).show([("accuracy", snap.accuracy)], markers=True)
         self.query_one("#vae-plot", CurvePlot).show(
             [(name, curve) for name, curve in snap.vae.items() if name in ("recon", "kl")]
             or list(snap.vae.items()))
         self.query_one("#task-plot", CurvePlot).show([("loss", snap.task_loss)])
-        self._show_rounds(snap)
-        if message.map_changed:
-            self._show_map(message.picture)
 
     def _show_title(self, snap: RunSnapshot, status: str) -> None:
         row = next((r for r in (self.app.rows or []) if r.id == self.run_id), None)
