@@ -121,6 +121,23 @@ def test_latent_view_reads_map_and_rounds(tmp_path):
     assert first.current.round == 0 and len(first.labelled_xy) == 0 and first.current.seed_xy is None
 
 
+def test_the_map_counts_only_items_that_got_a_label():
+    view = LatentView(RunFolder(FIXTURE_RUN))
+    view.poll()
+    proposed0 = view.picture(0).current.items
+    labelled = {0: tuple(int(i) for i in proposed0[:10])}  # say the person rejected the rest
+    picture = view.picture(1, labelled)
+    assert len(picture.labelled_xy) == 10
+    assert (picture.labelled_xy == view.pool_xy[proposed0[:10]]).all()
+
+
+def test_labels_applied_items_are_kept_by_round():
+    state = RunState("x")
+    state.apply_records([{"type": "LabelsApplied", "round": 2, "added": 2, "rejected": 1, "labelled": 9,
+                          "items": [5, 6, 7], "labels": [1, None, 3]}])
+    assert state.labelled_items == {2: (5, 7)}
+
+
 def test_latent_view_waits_for_the_map(tmp_path):
     view = LatentView(RunFolder(tmp_path))
     assert not view.poll() and view.picture() is None

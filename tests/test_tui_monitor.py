@@ -127,3 +127,27 @@ def test_the_monitor_scrolls_at_80x24(home):
         await wait_for_text(pilot, app, "classes added")
 
     _drive(home, scenario, size=(80, 24))
+
+
+def test_start_review_opens_the_review_screen_over_the_runs(home):
+    install_run(home)
+
+    async def main():
+        app = make_app(home, start="review", run_id=RUN_ID, clock=fixed_clock, poll_seconds=0.1)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "ReviewScreen", what="the review")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen.id == "runs-screen", what="back to runs")
+    asyncio.run(main())
+
+
+def test_a_run_waiting_for_a_person_says_how_to_label(home):
+    from alss_tui.store.locks import RunLock
+
+    folder = install_run(home, status="awaiting-labels")
+    with RunLock(folder / "run.lock"):  # a live runner holds the lock while it waits
+
+        async def scenario(app, pilot):
+            await wait_for_text(pilot, app, "awaiting-labels", "r to label this round")
+
+        _drive(home, scenario)

@@ -176,7 +176,7 @@ class AlssApp(App):
             wanted_round = self.map_round
             if first or state.version != sent_version or new_status != status or map_changed \
                     or wanted_round != sent_round:
-                picture = view.picture(wanted_round) if (first or map_changed or wanted_round != sent_round) else None
+                picture = view.picture(wanted_round, state.labelled_items) if (first or map_changed or wanted_round != sent_round) else None
                 self.post_message(RunUpdated(state.snapshot(), new_status or "created", picture,
                                              picture is not None))
                 sent_version, sent_round, status, first = state.version, wanted_round, new_status, False

@@ -2,7 +2,8 @@
 
 Pool positions come from latent/map.npz (a fixed 2-D PCA of the VAE codes);
 each round's review NPZ adds seeds, where the ascent moved them and the pool
-images picked. "Labelled" is every pool item proposed in earlier rounds.
+images picked. "Labelled" is every pool item labelled in earlier rounds (from the
+LabelsApplied events; for a log without them, every pool item proposed).
 Review files are read once each and cached by round.
 """
 
@@ -100,14 +101,21 @@ class LatentView:
     def rounds(self) -> tuple[int, ...]:
         return tuple(sorted(self._rounds))
 
-    def picture(self, round_no: int | None = None) -> LatentPicture | None:
-        """The map for `round_no` (default: the latest round with a review)."""
+    def picture(self, round_no: int | None = None,
+                labelled: dict[int, tuple[int, ...]] | None = None) -> LatentPicture | None:
+        """The map for `round_no` (default: the latest round with a review).
+
+        `labelled`: round -> pool items that got a label; rounds missing from it
+        count every pool item proposed in them.
+        """
         if self.pool_xy is None:
             return None
         rounds = self.rounds
         if round_no is None or round_no not in self._rounds:
             round_no = rounds[-1] if rounds else None
-        earlier = [self._rounds[r].items for r in rounds if round_no is not None and r < round_no]
+        labelled = labelled or {}
+        earlier = [np.asarray(labelled[r], dtype=np.int64) if r in labelled else self._rounds[r].items
+                   for r in rounds if round_no is not None and r < round_no]
         items = np.concatenate(earlier) if earlier else np.zeros(0, np.int64)
         items = items[(items >= 0) & (items < len(self.pool_xy))]
         return LatentPicture(thin(self.pool_xy), self.pool_xy[items],

@@ -73,6 +73,7 @@ class RunState:
         self.task: dict[tuple[int, int], float] = {}  # (round, epoch) -> loss
         self.evaluated: dict[int, tuple[int, float]] = {}  # round -> (labelled, accuracy)
         self.rounds: dict[int, RoundRow] = {}
+        self.labelled_items: dict[int, tuple[int, ...]] = {}  # round -> pool items that got a label
         self.finished = False
         self.error: str | None = None
         self.skipped = 0  # records that were not events
@@ -123,6 +124,9 @@ class RunState:
             row = self._row(e.round)
             row.added, row.rejected, row.labelled = e.added, e.rejected, e.labelled
             row.class_counts = dict(e.class_counts)
+            if e.items:
+                self.labelled_items[e.round] = tuple(i for i, lab in zip(e.items, e.labels)
+                                                     if lab is not None and i >= 0)
         elif isinstance(e, ev.RoundFinished):
             row = self._row(e.round)
             row.labelled, row.accuracy, row.seconds, row.finished = e.labelled, _finite(e.accuracy), e.seconds, True

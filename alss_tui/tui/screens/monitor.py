@@ -124,7 +124,8 @@ class MonitorScreen(Screen):
         name = f"[b]{row.name}[/] " if row else ""
         what = f" · {row.strategy} on {row.dataset}" if row else ""
         title = self.query_one("#monitor-title", Static)
-        title.update(f"{name}[dim]{self.run_id}[/]{what} · " + status_text(status).markup
+        hint = " · [b]r[/] to label this round" if status == "awaiting-labels" else ""
+        title.update(f"{name}[dim]{self.run_id}[/]{what} · " + status_text(status).markup + hint
                      + (f" · [red]{snap.error}[/]" if snap.error else ""))
 
     def _show_phase(self, snap: RunSnapshot) -> None:
