@@ -175,3 +175,17 @@ def test_a_narrow_terminal_still_shows_status(home):
         await wait_for_text(pilot, app, "finished", "6783ca48")
 
     _drive(home, scenario, size=(80, 24))
+
+
+def test_compare_names_a_run_it_cannot_read(home):
+    install_run(home)
+    Registry(home).upsert("deadbeef", name="no-folder", status="finished", created=1_799_999_000.0)
+
+    async def scenario(app, pilot):
+        await pilot.press("space", "space", "c")
+        await wait_for(pilot, lambda: app.screen.id == "compare-screen", what="compare")
+        await wait_for(pilot, lambda: any("deadbeef" in str(n.message) for n in app._notifications),
+                       what="a message about the unreadable run")
+        await wait_for_text(pilot, app, "fixture (snn")
+
+    _drive(home, scenario)

@@ -23,7 +23,7 @@ from alss_tui.store.registry import Registry
 from alss_tui.store.run_folder import RunFolder
 from alss_tui.store.status import live_status
 from alss_tui.tui.latent_view import LatentView
-from alss_tui.tui.messages import RunsLoaded, RunUpdated
+from alss_tui.tui.messages import ComparisonLoaded, RunsLoaded, RunUpdated
 from alss_tui.tui.run_rows import load_rows
 from alss_tui.tui.run_state import RunState
 
@@ -136,6 +136,22 @@ class AlssApp(App):
         for screen in self.screen_stack:
             if isinstance(screen, RunsScreen):
                 screen.show_rows(message.rows)
+
+    # --- comparing runs ---------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="compare", name="comparison loader")
+    def load_comparison(self, run_ids: list[str]) -> None:
+        from alss_tui.tui.comparison import load_comparison
+
+        curves, diff, problems = load_comparison(self.registry, run_ids)  # whole logs: off the UI thread
+        self.post_message(ComparisonLoaded(run_ids, curves, diff, problems))
+
+    def on_comparison_loaded(self, message: ComparisonLoaded) -> None:
+        from alss_tui.tui.screens.compare import CompareScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, CompareScreen) and screen.run_ids == message.run_ids:
+                screen.show(message)
 
     # --- following one run ----------------------------------------------------------
 

@@ -27,3 +27,14 @@ class RunUpdated(Message):
         self.status = status
         self.picture = picture
         self.map_changed = map_changed
+
+
+class ComparisonLoaded(Message):
+    """Curves and config diff of the runs on the Compare screen, read off the UI thread."""
+
+    def __init__(self, run_ids: list[str], curves: list, diff: list, problems: list[str]) -> None:
+        super().__init__()
+        self.run_ids = run_ids
+        self.curves = curves
+        self.diff = diff
+        self.problems = problems
