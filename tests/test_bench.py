@@ -56,3 +56,5 @@ def test_bench_table_and_bad_input(home):
     bad = cli("bench", "--strategies", "random,nope")
     assert bad.returncode == 1 and "unknown strategy 'nope'" in bad.stderr
     assert "Traceback" not in bad.stderr
+    no_oracle = cli("bench", "--strategies", "si,random")
+    assert no_oracle.returncode == 1 and "si needs a labelling function" in no_oracle.stderr

@@ -69,11 +69,14 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,entropy,
         overrides.append(f"data.data_root={json.dumps(data_root)}")
     if imbalance is not None:
         overrides.append(f"data.imbalance={imbalance}")
+    if "si" in names:
+        # The base config must validate with a labelling function, which only si accepts.
+        overrides.append('sampling.strategy="si"')
     base = config_mod.load(config) if config else config_mod.RunConfig(name="bench")
     base = config_mod.apply_overrides(base, overrides)
-    if any(n == "si" for n in names) and base.oracle.kind != "function":
+    if "si" in names and base.oracle.kind != "function":
         fail("--strategies: si needs a labelling function: --set oracle.kind=function "
-             "--set oracle.function=module:function")
+             "--set oracle.function=alss_tui.runner.reference_oracle:digits (or :mnist)")
     home_dir = resolve_home(home)
     _run(home_dir, base, names, seed_values, target_values, json_out, plot)
 

@@ -52,7 +52,11 @@ def vae_cache_key(cfg: RunConfig) -> str:
 
 def cell_config(base: RunConfig, strategy: str, seed: int) -> RunConfig:
     name = f"{base.name}-{strategy}-s{seed}"
-    return config_mod.validate(replace(base, name=name, seed=seed,
+    oracle = base.oracle
+    if strategy != "si" and oracle.kind == "function":
+        # The labelling function is for SI's synthetic images; pool images keep their ground truth.
+        oracle = replace(oracle, kind="simulated", function="")
+    return config_mod.validate(replace(base, name=name, seed=seed, oracle=oracle,
                                        sampling=replace(base.sampling, strategy=strategy)))
 
 
