@@ -46,6 +46,14 @@ def test_bench_of_two_strategies_and_two_seeds_writes_a_well_formed_summary(home
     assert len(json.loads((home / "registry.json").read_text())["runs"]) == 4
     assert "resuming (4 of 4 runs done)" in again.stderr
 
+    # A subset of the grid can be reported without running anything.
+    only = cli("bench", "--strategies", "entropy-sub", "--seed-list", "1", "--summary-only", "--json", *TINY)
+    assert only.returncode == 0, only.stderr
+    assert json.loads(only.stdout)["strategies"]["entropy-sub"]["curve"][0]["per_seed"] == [
+        doc["strategies"]["entropy-sub"]["curve"][0]["per_seed"][1]]
+    missing = cli("bench", "--strategies", "margin", "--summary-only", *TINY)
+    assert missing.returncode == 1 and "no finished runs" in missing.stderr
+
 
 def test_bench_table_and_bad_input(home):
     res = cli("bench", "--strategies", "random", "--seeds", "1", *TINY)

@@ -27,6 +27,7 @@ TargetsOpt = Annotated[str, typer.Option("--targets", help="Accuracy targets for
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 PlotOpt = Annotated[Optional[Path], typer.Option("--plot", help="Write accuracy vs labels (mean ± std) to this PNG.",
                                                  show_default=False)]
+SummaryOnlyOpt = Annotated[bool, typer.Option("--summary-only", help="Report the finished runs of this grid; start none.")]
 HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Where runs live (default: $ALSS_HOME, else the user data dir).",
                                                   show_default=False)]
 
@@ -48,7 +49,8 @@ def _parse_list(raw: str, what: str, cast=str) -> list:
 def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,entropy,snn", seeds: SeedsOpt = 3,
           seed_list: SeedListOpt = None, dataset: DatasetOpt = None, data_root: DataRootOpt = None,
           imbalance: ImbalanceOpt = None, set_: SetOpt = None, targets: TargetsOpt = "0.90,0.95",
-          json_out: JsonOpt = False, plot: PlotOpt = None, home: HomeOpt = None) -> None:
+          json_out: JsonOpt = False, plot: PlotOpt = None, summary_only: SummaryOnlyOpt = False,
+          home: HomeOpt = None) -> None:
     """Compare strategies over several seeds; re-running the same bench resumes it."""
     from alss_tui import config as config_mod
     from alss_tui.core.strategies import STRATEGY_NAMES
@@ -78,10 +80,11 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,entropy,
         fail("--strategies: si needs a labelling function: --set oracle.kind=function "
              "--set oracle.function=alss_tui.runner.reference_oracle:digits (or :mnist)")
     home_dir = resolve_home(home)
-    _run(home_dir, base, names, seed_values, target_values, json_out, plot)
+    _run(home_dir, base, names, seed_values, target_values, json_out, plot, summary_only)
 
 
-def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool, plot: Path | None) -> None:
+def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool, plot: Path | None,
+         summary_only: bool) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -91,14 +94,19 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
     from alss_tui.store.registry import Registry
 
     console = Console(stderr=True)
-    dataset = load_dataset(base.data)
-    if base.sampling.budget > len(dataset.pool_images):
-        fail(f"sampling.budget: {base.sampling.budget} is larger than the pool ({len(dataset.pool_images)} images)")
+    dataset = None
+    if not summary_only:
+        dataset = load_dataset(base.data)
+        if base.sampling.budget > len(dataset.pool_images):
+            fail(f"sampling.budget: {base.sampling.budget} is larger than the pool "
+                 f"({len(dataset.pool_images)} images)")
     manifest = Manifest.open(home_dir, base, names, seed_values)
     cells = manifest.ordered()
     done = sum(c.status == "finished" for c in cells)
     console.print(f"bench [bold]{manifest.bench_id}[/]: {len(names)} strategies x {len(seed_values)} seeds"
                   + (f", resuming ({done} of {len(cells)} runs done)" if done else ""))
+    if summary_only and done == 0:
+        fail(f"bench {manifest.bench_id}: no finished runs for these strategies and seeds yet")
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TextColumn("{task.fields[eta]}"), console=console,
                   transient=True) as bar:
@@ -112,7 +120,8 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
             console.log(f"{p.done}/{p.total} runs done" + (f", starting {p.current}" if p.current else "")
                         + (f", {eta}" if p.current else ""))
 
-        run_grid(home_dir, manifest, base, dataset, on_progress=on_progress)
+        if not summary_only:
+            run_grid(home_dir, manifest, base, dataset, on_progress=on_progress)
     summary = summarize(manifest, Registry(home_dir).runs_dir, tuple(target_values))
     if plot is not None:
         plot_figure(summary, plot)

@@ -6,8 +6,9 @@ cached under $ALSS_HOME/cache and handed to every strategy's engine: the VAE
 depends only on the data, the VAE config and the seed, never on the strategy.
 
 The bench keeps a manifest under $ALSS_HOME/benches/<id>/; its id is a hash of
-what defines the grid, so running the same bench again resumes it: finished
-cells are skipped, an interrupted cell continues from its last checkpoint.
+the recipe (config minus name, seed and strategy), so running the same bench
+again resumes it (finished cells are skipped, an interrupted cell continues
+from its last checkpoint) and adding strategies or seeds extends it.
 """
 
 from __future__ import annotations
@@ -32,17 +33,17 @@ def _digest(obj: object, length: int = 12) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:length]
 
 
-def bench_id(cfg: RunConfig, seeds: list[int]) -> str:
-    """Same recipe and seeds -> same id, whatever the run name or strategies.
+def bench_id(cfg: RunConfig) -> str:
+    """Same recipe -> same bench, whatever the run name, strategies or seeds.
 
-    Re-running a bench resumes it; running it with more strategies extends it,
-    reusing the runs it already has.
+    Re-running a bench resumes it; running it with more strategies or seeds
+    extends it, reusing every run it already has.
     """
     body = config_mod.to_dict(cfg)
     body.pop("name")
     body.pop("seed")
     body["sampling"].pop("strategy")
-    return _digest({"config": body, "seeds": seeds})
+    return _digest({"config": body})
 
 
 def vae_cache_key(cfg: RunConfig) -> str:
@@ -85,7 +86,7 @@ class Manifest:
 
     @classmethod
     def open(cls, home: Path, cfg: RunConfig, strategies: list[str], seeds: list[int]) -> "Manifest":
-        bid = bench_id(cfg, seeds)
+        bid = bench_id(cfg)
         path = home / "benches" / bid / "manifest.json"
         manifest = cls(path, bid, config_mod.to_dict(cfg), list(strategies), list(seeds))
         if path.is_file():

@@ -67,6 +67,16 @@ def _mean_std(values: list[float]) -> dict:
     return {"mean": float(arr.mean()), "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, "n": int(len(arr))}
 
 
+def _phase_means(curves: list[dict]) -> dict:
+    """Seconds per phase (propose, label, task, evaluate, and the whole round) over mining rounds."""
+    phases = sorted({k for c in curves for p in c["phase_seconds"][1:] for k in p})
+    out = {ph: _mean_std([float(np.mean([p.get(ph, 0.0) for p in c["phase_seconds"][1:]]))
+                          for c in curves if len(c["phase_seconds"]) > 1]) for ph in phases}
+    out["round"] = _mean_std([float(np.mean([sum(p.values()) for p in c["phase_seconds"][1:]]))
+                              for c in curves if len(c["phase_seconds"]) > 1])
+    return out
+
+
 def summarize(manifest: Manifest, runs_dir: Path, targets=DEFAULT_TARGETS) -> dict:
     strategies = {}
     for strategy in manifest.strategies:
@@ -106,10 +116,11 @@ def summarize(manifest: Manifest, runs_dir: Path, targets=DEFAULT_TARGETS) -> di
                                                    for c in curves if c["forward_passes"]]),
             "backward_passes_per_round": _mean_std([float(np.mean(c["backward_passes"]))
                                                     for c in curves if c["backward_passes"]]),
-            "task_seconds_per_round": _mean_std([float(np.mean([p.get("task", 0.0) for p in c["phase_seconds"]]))
-                                                 for c in curves]),
-            "round_seconds": _mean_std([float(np.mean([sum(p.values()) for p in c["phase_seconds"][1:]]))
-                                        for c in curves if len(c["phase_seconds"]) > 1]),
+            "phase_seconds_per_round": _phase_means(curves),
+            "selection_share_of_round": _mean_std([
+                float(np.sum([p.get("propose", 0.0) for p in c["phase_seconds"][1:]])
+                      / np.sum([sum(p.values()) for p in c["phase_seconds"][1:]]))
+                for c in curves if len(c["phase_seconds"]) > 1]),
             "final_recall": recall,
         }
     return {"bench_id": manifest.bench_id, "config": manifest.config, "seeds": manifest.seeds,
