@@ -150,6 +150,7 @@ def test_latent_variants_keep_the_most_uncertain_retrieved_image_and_count_their
     assert sel.backward_passes == 6 * 3
     # ascent: 4 forward passes per seed; 4 retrieved images scored per seed; snn-pseudo also predicts its seeds.
     assert sel.forward_passes == 6 * 4 + 6 * 4 + (6 if name == "snn-pseudo" else 0)
+    assert sel.ascended is not None and sel.ascended.shape == (6, codes.shape[1])  # one moved code per candidate
     if name == "snn-steer":
         # Steered codes move towards their target class: its loss goes down.
         assert all(c.loss_after <= c.loss_before + 1e-6 for c in sel.candidates)

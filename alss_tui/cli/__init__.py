@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from alss_tui.cli import bench_cmd, run_cmd
+from alss_tui.cli import bench_cmd, review_cmd, run_cmd, runs_cmd
 from alss_tui.cli.console import fail
 from alss_tui.errors import AlssError
 
@@ -22,6 +22,8 @@ app = typer.Typer(
     add_completion=False,
 )
 run_cmd.register(app)
+runs_cmd.register(app)
+review_cmd.register(app)
 bench_cmd.register(app)
 
 

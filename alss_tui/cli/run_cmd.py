@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -97,33 +98,23 @@ def _execute(folder, json_out: bool, resume: bool = False, engine=None, registry
     from rich.console import Console
 
     from alss_tui.config import to_dict
-    from alss_tui.core import events as ev
     from alss_tui.runner.execute import execute
 
     console = Console(stderr=json_out, quiet=json_out or quiet)
-    collected: list = []
-
-    def collect(event):
-        if isinstance(event, (ev.RoundFinished, ev.RunFinished, ev.CandidatesProposed)):
-            collected.append(event)
-
+    start = time.perf_counter()
     if json_out or quiet:
-        execute(folder, [collect], resume=resume, engine=engine, registry=registry)
+        engine = execute(folder, resume=resume, engine=engine, registry=registry)
     else:
         from alss_tui.cli.progress_view import ProgressView
 
         with ProgressView(console) as view:
-            execute(folder, [view, collect], resume=resume, engine=engine, registry=registry)
+            engine = execute(folder, [view], resume=resume, engine=engine, registry=registry)
     rows = _round_rows(folder)
     cfg = folder.load_config()
     if json_out:
-        doc = {"run_id": folder.run_id, "config": to_dict(cfg), "rounds": rows,
-               "folder": str(folder.path)}
-        finished = [e for e in collected if isinstance(e, ev.RunFinished)]
-        if finished:
-            doc["labelled"] = finished[-1].labelled
-            doc["accuracy"] = _num(finished[-1].accuracy)
-            doc["seconds"] = round(finished[-1].seconds, 3)
+        doc = {"run_id": folder.run_id, "config": to_dict(cfg), "rounds": rows, "folder": str(folder.path),
+               "labelled": engine.labelled_count, "accuracy": _num(engine.last_accuracy),
+               "seconds": round(time.perf_counter() - start, 3)}
         print(json.dumps(doc, indent=2))
     elif not quiet:
         console.print(_table(folder.run_id, cfg.name, rows))
@@ -136,19 +127,12 @@ def _num(x):
 
 def _round_rows(folder) -> list[dict]:
     """Per-round rows from the event log: the whole run, including rounds before a resume."""
-    from alss_tui.store.jsonl import read_all
+    from alss_tui.store.history import load_history
 
-    records, _ = read_all(folder.events_path)
-    rows: dict[int, dict] = {}
-    selection: dict[int, float] = {}
-    for r in records:
-        if r.get("type") == "CandidatesProposed":
-            selection[r["round"]] = r.get("seconds", 0.0)
-        if r.get("type") == "RoundFinished":
-            rows[r["round"]] = {"round": r["round"], "labelled": r["labelled"], "accuracy": _num(r["accuracy"]),
-                                "seconds": round(r["seconds"], 3),
-                                "phase_seconds": {k: round(v, 3) for k, v in r.get("phase_seconds", {}).items()}}
-    return [rows[k] for k in sorted(rows)]
+    return [{"round": r["round"], "labelled": r["labelled"], "accuracy": r["accuracy"],
+             "seconds": round(r["seconds"], 3),
+             "phase_seconds": {k: round(v, 3) for k, v in r.get("phase_seconds", {}).items()}}
+            for r in load_history(folder).round_rows]
 
 
 def _table(run_id: str, name: str, rows: list[dict]):

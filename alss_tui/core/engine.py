@@ -93,6 +93,49 @@ class Engine:
     def _set_codes(self, codes: np.ndarray) -> None:
         self.codes = codes
         self.index = LatentIndex(codes)
+        # A fixed 2-D PCA of the pool's codes: the latent map every consumer draws.
+        self.latent_mean = codes.mean(axis=0)
+        _, _, vt = np.linalg.svd(codes - self.latent_mean, full_matrices=False)
+        self.latent_axes = vt[:2].astype(np.float32)
+
+    def project(self, codes: np.ndarray) -> np.ndarray:
+        """Latent codes -> 2-D latent-map coordinates."""
+        return ((codes - self.latent_mean) @ self.latent_axes.T).astype(np.float32)
+
+    def latent_map(self) -> dict[str, np.ndarray]:
+        assert self.codes is not None
+        return {"xy": self.project(self.codes), "mean": self.latent_mean.astype(np.float32),
+                "axes": self.latent_axes}
+
+    @torch.no_grad()
+    def review_material(self, selection: Selection) -> dict[str, np.ndarray]:
+        """Pixels and map positions for a round's candidates, for people to look at.
+
+        images: what is to be labelled (pool image, or the synthetic one for SI);
+        seeds: the seed image each latent candidate came from; decoded: the decoded
+        ascended code (the hard sample) behind it; *_xy: latent-map positions.
+        """
+        assert self.codes is not None and self.vae is not None
+        cands = selection.candidates
+        to_u8 = lambda x: np.clip(np.rint(np.asarray(x) * 255), 0, 255).astype(np.uint8)  # noqa: E731
+        images = [selection.synthetic[c.item] if c.kind == "synthetic" else self.dataset.pool_images[c.item]
+                  for c in cands]
+        out = {"items": np.array([c.item for c in cands], dtype=np.int64),
+               "images": to_u8(np.stack(images)) if images else np.zeros((0, *self.dataset.shape), np.uint8)}
+        pool_items = np.array([c.item if c.kind != "synthetic" else -1 for c in cands], dtype=np.int64)
+        out["item_xy"] = np.where(pool_items[:, None] >= 0, self.project(self.codes[np.maximum(pool_items, 0)]),
+                                  np.nan).astype(np.float32) if len(cands) else np.zeros((0, 2), np.float32)
+        seeds = [c.seed_index for c in cands]
+        if cands and all(s is not None for s in seeds):
+            seeds_arr = np.array(seeds, dtype=np.int64)
+            out["seed_items"] = seeds_arr
+            out["seeds"] = to_u8(self.dataset.pool_images[seeds_arr])
+            out["seed_xy"] = self.project(self.codes[seeds_arr])
+        if selection.ascended is not None and len(selection.ascended):
+            z = torch.from_numpy(selection.ascended).to(self.device)
+            out["decoded"] = to_u8(self.vae.decode(z).cpu().numpy())
+            out["ascended_xy"] = self.project(selection.ascended)
+        return out
 
     # --- selection ----------------------------------------------------------------
 
@@ -154,7 +197,8 @@ class Engine:
         counts = np.bincount(np.array(added, dtype=np.int64), minlength=self.n_classes) if added else []
         self.pending, self.pending_round = None, None
         yield LabelsApplied(round, len(added), len(rejected), self.labelled_count,
-                            {self.dataset.classes[c]: int(k) for c, k in enumerate(counts) if k})
+                            {self.dataset.classes[c]: int(k) for c, k in enumerate(counts) if k},
+                            tuple(int(i) for i in labels), tuple(labels.values()))
 
     # --- task model ---------------------------------------------------------------
 

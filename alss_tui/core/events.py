@@ -107,6 +107,10 @@ class LabelsApplied(Event):
     rejected: int
     labelled: int
     class_counts: dict[str, int] = field(default_factory=dict)
+    # The answers themselves (class index, or None = rejected), aligned: the event
+    # log alone can tell who got which label in which round.
+    items: tuple[int, ...] = ()
+    labels: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     kwargs = {k: v for k, v in data.items() if k in names}
     if cls is CandidatesProposed:
         kwargs["candidates"] = tuple(Candidate(**c) for c in kwargs.get("candidates", ()))
-    for key in ("classes", "per_class_recall"):
+    for key in ("classes", "per_class_recall", "items", "labels"):
         if key in kwargs:
             kwargs[key] = tuple(kwargs[key])
     try:

@@ -22,8 +22,7 @@ from pathlib import Path
 
 from alss_tui import config as config_mod
 from alss_tui.config import RunConfig
-from alss_tui.runner.registry_sync import registry_fields
-from alss_tui.store.registry import Registry
+from alss_tui.store.registry import Registry, registry_fields
 from alss_tui.store.run_folder import RunFolder, atomic_write_bytes
 
 MANIFEST_FORMAT = 1

@@ -53,7 +53,7 @@ def _execute_locked(folder, listeners, resume, engine, registry):
                     engine.load_state_dict(folder.load_checkpoint(path))
                 except (KeyError, ValueError, RuntimeError) as exc:
                     raise StoreError(f"{path}: does not fit this run ({exc})") from None
-        oracle = make_oracle(cfg.oracle, dataset.pool_truth, dataset.classes)
+        oracle = make_oracle(cfg.oracle, dataset.pool_truth, dataset.classes, folder)
         run_loop(engine, oracle, folder, recorder, resumed=resume)
         return engine
     except AlssError as exc:

@@ -56,6 +56,8 @@ def run_loop(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecor
         for event in engine.fit_vae():
             emit(event)
         _checkpoint(engine, folder, "vae", emit, on_checkpoint)
+    if not folder.latent_map_path.exists():
+        folder.write_latent_map(engine.latent_map())
 
     round_no = engine.round + 1
     while round_no == 0 or not engine.finished:
@@ -73,6 +75,7 @@ def run_loop(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecor
         timed("propose", engine.propose(round_no))
         selection = engine.pending
         assert selection is not None
+        _write_review(engine, folder, round_no, selection)
         emit(LabelsRequested(round_no, len(selection.candidates), oracle.name))
         start = time.perf_counter()
         emit(PhaseStarted("label", round_no, len(selection.candidates)))
@@ -88,6 +91,23 @@ def run_loop(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecor
     emit(RunFinished(engine.round, engine.labelled_count, engine.last_accuracy,
                      time.perf_counter() - run_start))
     emit.sync()
+
+
+def _write_review(engine: Engine, folder: RunFolder, round_no: int, selection) -> None:
+    import dataclasses
+
+    document = {"round": round_no, "strategy": cfg_strategy(engine, round_no),
+                "classes": list(engine.dataset.classes),
+                "candidates": [dataclasses.asdict(c) for c in selection.candidates]}
+    if engine.dataset.pool_paths is not None:
+        for cand in document["candidates"]:
+            if cand["kind"] == "pool":
+                cand["path"] = engine.dataset.pool_paths[cand["item"]]
+    folder.write_review(round_no, document, engine.review_material(selection))
+
+
+def cfg_strategy(engine: Engine, round_no: int) -> str:
+    return "initial" if round_no == 0 else engine.cfg.sampling.strategy
 
 
 def _checkpoint(engine: Engine, folder: RunFolder, tag: str, emit: EventRecorder,

@@ -127,11 +127,16 @@ def read_label_csv(path: Path, classes: tuple[str, ...]) -> dict[int, int | None
     return out
 
 
-def make_oracle(cfg: OracleConfig, truth: np.ndarray | None, classes: tuple[str, ...]) -> Oracle:
+def make_oracle(cfg: OracleConfig, truth: np.ndarray | None, classes: tuple[str, ...], folder=None) -> Oracle:
+    """The oracle the config asks for; `folder` (the run folder) is where a person's labels arrive."""
     if cfg.kind == "simulated":
         return SimulatedOracle(truth)
     if cfg.kind == "function":
         return FunctionOracle(truth, cfg.function)
     if cfg.kind == "file":
         return FileOracle(cfg.path, classes)
+    if cfg.kind == "human" and folder is not None:
+        from alss_tui.runner.human import HumanOracle
+
+        return HumanOracle(folder)
     raise ConfigError(f"oracle.kind: {cfg.kind!r} is not available in this runner")

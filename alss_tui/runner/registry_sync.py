@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 
 from alss_tui.core import events as ev
-from alss_tui.store.registry import Registry
+from alss_tui.store.registry import Registry, registry_fields
 
-
-def registry_fields(cfg) -> dict:
-    return {"name": cfg.name, "dataset": cfg.data.dataset, "strategy": cfg.sampling.strategy,
-            "budget": cfg.sampling.budget, "oracle": cfg.oracle.kind, "seed": cfg.seed}
+__all__ = ["RegistrySync", "registry_fields"]
 
 
 class RegistrySync:

@@ -25,6 +25,12 @@ REGISTRY_FILE = "registry.json"
 RUNS_TABLE = "runs"
 
 
+def registry_fields(cfg) -> dict:
+    """The config facts a run's registry document carries (for listing and filtering)."""
+    return {"name": cfg.name, "dataset": cfg.data.dataset, "strategy": cfg.sampling.strategy,
+            "budget": cfg.sampling.budget, "oracle": cfg.oracle.kind, "seed": cfg.seed}
+
+
 class AtomicJSONStorage(Storage):
     """Reads the whole file; writes a temp file, fsyncs and renames it over the old one."""
 

@@ -73,6 +73,38 @@ class RunFolder:
     def log_path(self) -> Path:
         return self.path / "runner.log"
 
+    @property
+    def latent_map_path(self) -> Path:
+        return self.path / "latent" / "map.npz"
+
+    def review_paths(self, round: int) -> tuple[Path, Path]:
+        """(candidates JSON, pixels NPZ) of a round's review."""
+        stem = self.review_dir / f"r{round:03d}"
+        return stem.with_suffix(".json"), stem.with_suffix(".npz")
+
+    def write_review(self, round: int, document: dict, arrays: dict) -> None:
+        """The round's candidates (JSON) and their pixels (NPZ); pixels first, so a
+        JSON that exists always has its images."""
+        import io
+        import json
+
+        import numpy as np
+
+        json_path, npz_path = self.review_paths(round)
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        atomic_write_bytes(npz_path, buf.getvalue())
+        atomic_write_bytes(json_path, json.dumps(document, indent=1).encode())
+
+    def write_latent_map(self, arrays: dict) -> None:
+        import io
+
+        import numpy as np
+
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        atomic_write_bytes(self.latent_map_path, buf.getvalue())
+
     @classmethod
     def create(cls, runs_dir: Path, cfg: RunConfig) -> "RunFolder":
         runs_dir.mkdir(parents=True, exist_ok=True)

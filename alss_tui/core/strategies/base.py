@@ -37,6 +37,9 @@ class Selection:
     backward_passes: int = 0
     # SI: decoded images to be labelled, keyed by candidate item id.
     synthetic: dict[int, np.ndarray] = field(default_factory=dict)
+    # Latent strategies: the ascended code behind each candidate, aligned with `candidates`
+    # (what the review screen decodes beside the retrieved image, and the latent map plots).
+    ascended: np.ndarray | None = None
 
 
 class Strategy(Protocol):

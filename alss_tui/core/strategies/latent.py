@@ -66,8 +66,9 @@ class SamplingByNearestNeighbour(_LatentAscent):
                       prediction=int(preds[k]))
             for k, (q, (item, dist)) in enumerate(rows)
         ]
+        moved = asc.codes.cpu().numpy()
         return Selection(candidates, forward_passes=passes + asc.forward_passes + len(items),
-                         backward_passes=asc.backward_passes)
+                         backward_passes=asc.backward_passes, ascended=moved[[q for q, _ in rows]])
 
 
 class SamplingByInterpolation(_LatentAscent):
@@ -89,7 +90,8 @@ class SamplingByInterpolation(_LatentAscent):
                 loss_before=float(asc.loss_before[q]), loss_after=float(asc.loss_after[q]),
                 prediction=int(preds[q])))
         return Selection(candidates, forward_passes=passes + asc.forward_passes + len(seeds),
-                         backward_passes=asc.backward_passes, synthetic=synthetic)
+                         backward_passes=asc.backward_passes, synthetic=synthetic,
+                         ascended=asc.codes.cpu().numpy())
 
 
 @torch.no_grad()

@@ -47,18 +47,19 @@ class _ReRankedLatentSearch:
         retrieved = np.array([item for hits in found for item, _ in hits], dtype=np.int64)
         probs = predict_probs(state, retrieved)
         scores, preds = entropy(probs), probs.argmax(1)
-        candidates, row = [], 0
+        candidates, rows, row = [], [], 0
         for q, hits in enumerate(found):
             if hits:
                 best = row + int(torch.argmax(scores[row:row + len(hits)]))
                 item, dist = hits[best - row]
+                rows.append(q)
                 candidates.append(Candidate(
                     item=item, seed_index=int(seeds[q]), seed_label=int(targets[q]), distance=dist,
                     loss_before=float(asc.loss_before[q]), loss_after=float(asc.loss_after[q]),
                     prediction=int(preds[best]), score=float(scores[best])))
             row += len(hits)
         return Selection(candidates[:n], forward_passes=passes + asc.forward_passes + len(retrieved),
-                         backward_passes=asc.backward_passes)
+                         backward_passes=asc.backward_passes, ascended=asc.codes.cpu().numpy()[rows[:n]])
 
 
 class ReRankedNearestNeighbour(_ReRankedLatentSearch):

@@ -1,0 +1,198 @@
+"""Run history commands: ls, show, rm, export, doctor. None of them loads torch."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from alss_tui.cli.console import fail
+
+HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Where runs live (default: $ALSS_HOME, else the user data dir).",
+                                                  show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+RunIdArg = Annotated[str, typer.Argument(help="Run id, or an unambiguous prefix of one.", show_default=False)]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ls")(ls)
+    app.command("show")(show)
+    app.command("rm")(rm)
+    app.command("export")(export)
+    app.command("doctor")(doctor)
+
+
+def _registry(home: Path | None):
+    from alss_tui.store.home import resolve_home
+    from alss_tui.store.registry import Registry
+
+    return Registry(resolve_home(home))
+
+
+def _age(ts: float | None) -> str:
+    if not ts:
+        return ""
+    s = max(0, time.time() - ts)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{int(s // size)}{unit}"
+    return f"{int(s)}s"
+
+
+def _fmt_acc(x) -> str:
+    return "" if x is None else f"{x:.4f}"
+
+
+def _listing(registry) -> list[dict]:
+    from alss_tui.store.run_folder import RunFolder
+    from alss_tui.store.status import live_status
+
+    docs = sorted(registry.all(), key=lambda d: d.get("created", 0), reverse=True)
+    for doc in docs:
+        doc["status"] = live_status(RunFolder(registry.runs_dir / doc["id"]), doc)
+    return docs
+
+
+def ls(home: HomeOpt = None, json_out: JsonOpt = False,
+       limit: Annotated[int, typer.Option("--limit", "-n", help="Show the newest N runs in the table.", min=1)] = 50,
+       all_runs: Annotated[bool, typer.Option("--all", "-a", help="Show every run in the table.")] = False,
+       status: Annotated[Optional[str], typer.Option("--status", help="Only runs with this status (e.g. crashed).",
+                                                     show_default=False)] = None) -> None:
+    """List runs, newest first, with their live status (--json lists all)."""
+    docs = _listing(_registry(home))
+    if status:
+        docs = [d for d in docs if d["status"] == status]
+    if json_out:
+        keys = ("id", "name", "dataset", "strategy", "status", "round", "labelled", "budget", "accuracy",
+                "best_accuracy", "created", "updated", "error")
+        print(json.dumps([{k: d.get(k) for k in keys} for d in docs], indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = docs if all_runs else docs[:limit]
+    title = f"{len(docs)} runs" + (f" (newest {len(shown)}; --all shows every one)" if len(shown) < len(docs) else "")
+    table = Table(title=title, title_justify="left")
+    for col, just in (("id", "left"), ("name", "left"), ("strategy", "left"), ("status", "left"),
+                      ("round", "right"), ("labels", "right"), ("accuracy", "right"), ("age", "right")):
+        table.add_column(col, justify=just, no_wrap=True, min_width=8 if col in ("id", "name") else None)
+    styles = {"running": "green", "awaiting-labels": "yellow", "crashed": "red", "failed": "red",
+              "finished": "dim", "starting": "green"}
+    for d in shown:
+        labels = f"{d.get('labelled', 0) or 0}/{d.get('budget', '?')}"
+        table.add_row(d["id"], str(d.get("name", "")), str(d.get("strategy", "")),
+                      f"[{styles.get(d['status'], '')}]{d['status']}[/]", str(d.get("round", "") if d.get("round") is not None else ""),
+                      labels, _fmt_acc(d.get("accuracy")), _age(d.get("created")))
+    Console().print(table)
+
+
+def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> None:
+    """A run's config, status, runner pid, per-round table and files."""
+    from alss_tui import config as config_mod
+    from alss_tui.store.history import load_history
+    from alss_tui.store.run_folder import RunFolder
+    from alss_tui.store.status import live_status, runner_pid
+
+    registry = _registry(home)
+    rid = registry.resolve(run_id)
+    folder = RunFolder(registry.runs_dir / rid)
+    if not folder.path.is_dir():
+        fail(f"run {rid} is in the registry but its folder {folder.path} is missing (alss-tui doctor --rebuild)")
+    doc = registry.get(rid) or {}
+    cfg = folder.load_config()
+    history = load_history(folder)
+    status = live_status(folder, doc)
+    pid = runner_pid(folder)
+    rounds = [{k: r.get(k) for k in ("round", "labelled", "accuracy", "seconds", "selection_seconds")}
+              for r in history.round_rows]
+    files = {"folder": str(folder.path), "config": str(folder.config_path), "events": str(folder.events_path),
+             "labels": str(folder.labels_path), "checkpoints": str(folder.checkpoint_dir),
+             "log": str(folder.log_path) if folder.log_path.exists() else None}
+    if json_out:
+        print(json.dumps({"id": rid, "name": cfg.name, "status": status, "pid": pid, "error": doc.get("error") or history.error,
+                          "rounds": rounds, "config": config_mod.to_dict(cfg), "files": files,
+                          "unreadable_event_lines": history.bad_lines}, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    line = f"[bold]{rid}[/]  {cfg.name}  status [bold]{status}[/]"
+    if pid:
+        line += f"  pid {pid}"
+    console.print(line)
+    if doc.get("error") or history.error:
+        console.print(f"[red]error:[/] {doc.get('error') or history.error}", markup=True)
+    s = cfg.sampling
+    console.print(f"dataset {cfg.data.dataset}, strategy {s.strategy}, labels {s.initial} + {s.per_round}/round "
+                  f"to {s.budget}, oracle {cfg.oracle.kind}, seed {cfg.seed}")
+    table = Table()
+    for col in ("round", "labelled", "test accuracy", "selection s", "round s"):
+        table.add_column(col, justify="right")
+    for r in rounds:
+        table.add_row(str(r["round"]), str(r["labelled"]), _fmt_acc(r["accuracy"]),
+                      f"{r['selection_seconds'] or 0:.2f}", f"{r['seconds']:.1f}")
+    console.print(table)
+    if history.bad_lines:
+        console.print(f"[yellow]warning:[/] {history.bad_lines} unreadable line(s) in {folder.events_path} were skipped")
+    for name, path in files.items():
+        if path:
+            console.print(f"{name:12} {path}", highlight=False, markup=False)
+
+
+def rm(run_id: RunIdArg, home: HomeOpt = None,
+       yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False) -> None:
+    """Delete a run (its folder and its registry entry). Refuses a running run."""
+    from alss_tui.store.run_ops import delete_run
+
+    registry = _registry(home)
+    rid = registry.resolve(run_id)
+    if not yes:
+        doc = registry.get(rid) or {}
+        typer.confirm(f"Delete run {rid} ({doc.get('name', '?')}, {doc.get('labelled', 0) or 0} labels)?", abort=True)
+    delete_run(registry, rid)
+    print(f"deleted {rid}")
+
+
+def export(run_id: RunIdArg,
+           to: Annotated[Path, typer.Option("--to", help="Folder to write labels.csv, rounds.csv, config.toml into.")],
+           home: HomeOpt = None) -> None:
+    """Export a run's labels (with why each was picked), per-round metrics and config."""
+    from alss_tui.store.run_folder import RunFolder
+    from alss_tui.store.run_ops import export_run
+
+    registry = _registry(home)
+    rid = registry.resolve(run_id)
+    for path in export_run(RunFolder(registry.runs_dir / rid), to):
+        print(path)
+
+
+def doctor(home: HomeOpt = None,
+           rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild the registry from the run folders.")] = False) -> None:
+    """Check the registry against the run folders; --rebuild recreates it from them."""
+    from alss_tui.errors import StoreError
+    from alss_tui.store.run_ops import rebuild_registry
+
+    registry = _registry(home)
+    if rebuild:
+        count, problems = rebuild_registry(registry)
+        for p in problems:
+            print(f"skipped {p}")
+        print(f"registry rebuilt: {count} runs")
+        return
+    try:
+        ids = {d["id"] for d in registry.all()}
+    except StoreError as exc:
+        fail(str(exc))
+    folders = {p.name for p in registry.runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")} \
+        if registry.runs_dir.is_dir() else set()
+    problems = [f"run {i}: in the registry, folder missing" for i in sorted(ids - folders)]
+    problems += [f"run {i}: folder without a registry entry" for i in sorted(folders - ids)]
+    for p in problems:
+        print(p)
+    if problems:
+        fail(f"{len(problems)} problem(s); `alss-tui doctor --rebuild` rebuilds the registry from the run folders")
+    print(f"ok: {len(ids)} runs")

@@ -1,0 +1,109 @@
+"""Reading a run's review files (review/rNNN.json + rNNN.npz) and finding the round that waits.
+
+The runner writes a round's review before it asks the oracle; a run whose label
+source is a person waits on the newest review round until it is submitted in
+labels.jsonl.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from alss_tui.errors import StoreError
+from alss_tui.store.labels import LabelLog
+from alss_tui.store.run_folder import RunFolder
+
+_ROUND_FILE = re.compile(r"^r(\d{3,})\.json$")
+
+
+@dataclass
+class ReviewRound:
+    round: int
+    strategy: str
+    classes: tuple[str, ...]
+    candidates: list[dict]  # Candidate fields (+ "path" for folder pools), in proposal order
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)  # images, seeds, decoded, ...
+
+    @property
+    def items(self) -> list[int]:
+        return [int(c["item"]) for c in self.candidates]
+
+    def image(self, k: int) -> np.ndarray:
+        """Pixels (C, H, W) uint8 of candidate k: the pool image, or the synthetic one (SI)."""
+        return self.arrays["images"][k]
+
+    def decoded(self, k: int) -> np.ndarray | None:
+        """The decoded hard sample behind candidate k (latent strategies), if any."""
+        arr = self.arrays.get("decoded")
+        return None if arr is None or k >= len(arr) else arr[k]
+
+    def companion(self, k: int) -> tuple[np.ndarray, str] | None:
+        """What to show beside candidate k: for a retrieved image (SNN), the decoded hard
+        sample that led to it; for a synthetic image (SI), the seed it was grown from."""
+        if self.candidates[k].get("kind") == "synthetic":
+            seeds = self.arrays.get("seeds")
+            return None if seeds is None or k >= len(seeds) else (seeds[k], "seed it came from")
+        decoded = self.decoded(k)
+        return None if decoded is None else (decoded, "decoded hard sample")
+
+    def suggestion(self, k: int) -> int | None:
+        """The label to accept with one key: the model's current prediction, when there is one."""
+        pred = self.candidates[k].get("prediction")
+        return int(pred) if pred is not None and 0 <= int(pred) < len(self.classes) else None
+
+
+def review_rounds(folder: RunFolder) -> list[int]:
+    if not folder.review_dir.is_dir():
+        return []
+    return sorted(int(m.group(1)) for p in folder.review_dir.iterdir() if (m := _ROUND_FILE.match(p.name)))
+
+
+def load_review(folder: RunFolder, round: int) -> ReviewRound:
+    json_path, npz_path = folder.review_paths(round)
+    try:
+        doc = json.loads(json_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoreError(f"run {folder.run_id}: round {round} has no review") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreError(f"{json_path}: not a readable review ({exc.__class__.__name__})") from None
+    try:
+        with np.load(npz_path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{npz_path}: not readable ({exc.__class__.__name__})") from None
+    try:
+        review = ReviewRound(int(doc["round"]), str(doc.get("strategy", "")), tuple(doc["classes"]),
+                             list(doc["candidates"]), arrays)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(f"{json_path}: not a review document ({exc})") from None
+    if "images" not in arrays or len(arrays["images"]) != len(review.candidates):
+        raise StoreError(f"{npz_path}: images do not match the {len(review.candidates)} candidates")
+    return review
+
+
+def waits_for_person(folder: RunFolder) -> bool:
+    return folder.load_config().oracle.kind == "human"
+
+
+def pending_round(folder: RunFolder) -> int | None:
+    """The round waiting for a person's labels: the newest review, unless it is submitted.
+
+    None if the run's labels come from elsewhere or nothing waits. The runner may
+    be dead: labels submitted for its round are picked up when it resumes.
+    """
+    if not waits_for_person(folder):
+        return None
+    rounds = review_rounds(folder)
+    if not rounds:
+        return None
+    newest = rounds[-1]
+    return None if LabelLog(folder.labels_path).round(newest).is_submitted else newest
+
+
+def latest_round(folder: RunFolder) -> int | None:
+    rounds = review_rounds(folder)
+    return rounds[-1] if rounds else None

@@ -1,0 +1,313 @@
+"""The Review screen: label, reject or skip a round's candidates with the keyboard, then submit.
+
+Keys follow the labelling tools people know (Prodigy style): arrows/hjkl move,
+0-9 or the picker (/) label, a accepts the model's suggestion, x rejects, space
+skips, backspace undoes (back through the whole round), A accepts all remaining
+suggestions, enter submits. Each decision is in labels.jsonl, fsynced, before
+the screen shows it. After a submit the screen waits for the run's next round.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from alss_tui.errors import AlssError
+from alss_tui.store.jsonl import JsonlReader
+from alss_tui.store.labels import LabelLog
+from alss_tui.store.registry import Registry
+from alss_tui.store.review import latest_round, load_review, pending_round, waits_for_person
+from alss_tui.store.run_folder import RunFolder
+from alss_tui.tui.dialogs.confirm import ConfirmDialog
+from alss_tui.tui.dialogs.label_picker import LabelPicker
+from alss_tui.tui.dialogs.zoom import ZoomDialog
+from alss_tui.tui.review_session import ReviewSession
+from alss_tui.tui.widgets.candidate_card import class_name
+from alss_tui.tui.widgets.candidate_grid import CandidateGrid
+
+POLL_SECONDS = 1.0
+
+
+class ReviewScreen(Screen):
+    DEFAULT_CSS = """
+    ReviewScreen { layout: vertical; }
+    ReviewScreen #review-title { height: 1; padding: 0 1; background: $primary-background; text-style: bold; }
+    ReviewScreen #review-hint { height: 1; padding: 0 1; color: $text-muted; }
+    ReviewScreen #review-grid { padding: 0 1; }
+    ReviewScreen #review-status { height: 1; padding: 0 1; background: $panel; }
+    """
+
+    BINDINGS = [
+        Binding("left,h", "move(-1, 0)", "←", show=False),
+        Binding("right,l", "move(1, 0)", "→", show=False),
+        Binding("up,k", "move(0, -1)", "↑", show=False),
+        Binding("down,j", "move(0, 1)", "↓", show=False),
+        Binding("pageup", "page(-1)", "page up", show=False),
+        Binding("pagedown", "page(1)", "page down", show=False),
+        *[Binding(str(d), f"digit({d})", str(d), show=False) for d in range(10)],
+        Binding("slash", "pick", "pick label"),
+        Binding("a", "accept", "accept"),
+        Binding("x", "reject", "reject"),
+        Binding("space", "skip", "skip"),
+        Binding("backspace", "undo", "undo"),
+        Binding("A", "accept_all", "accept all"),
+        Binding("enter", "submit", "submit"),
+        Binding("z", "zoom", "zoom"),
+        Binding("escape,q", "close", "close"),
+    ]
+
+    def __init__(self, home: Path, run_id: str, round: int | None = None) -> None:
+        super().__init__()
+        self.home = Path(home)
+        registry = Registry(self.home)
+        self.run_id = registry.resolve(run_id)
+        self.folder = RunFolder(registry.runs_dir / self.run_id)
+        self.requested_round = round
+        self.label_log = LabelLog(self.folder.labels_path)
+        self.session: ReviewSession | None = None
+        self.person_run = waits_for_person(self.folder)
+        self._tail = JsonlReader(self.folder.labels_path)
+        self._opened = time.perf_counter()
+
+    # --- layout -----------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="review-title")
+        yield Static("", id="review-hint")
+        yield CandidateGrid(self._decision_of, id="review-grid")
+        yield Static("", id="review-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._tail.read_new()  # the log so far is folded by the session; watch only what comes next
+        self._load(self.requested_round)
+        if self.person_run:
+            self.set_interval(POLL_SECONDS, self._poll)
+
+    def on_unmount(self) -> None:
+        self.label_log.close()
+
+    @property
+    def grid(self) -> CandidateGrid:
+        return self.query_one(CandidateGrid)
+
+    def _decision_of(self, k: int) -> tuple[bool, int | None]:
+        return self.session.decision_at(k) if self.session else (False, None)
+
+    # --- loading ------------------------------------------------------------------
+
+    def _load(self, round: int | None) -> None:
+        """Open `round`, else the round waiting for labels, else the newest one (view only)."""
+        if round is None:
+            round = pending_round(self.folder)
+        if round is None:
+            round = latest_round(self.folder)
+        if round is None:
+            self.session = None
+            self._show_title("no candidates yet: the run has not proposed a round")
+            return
+        review = load_review(self.folder, round)
+        read_only = not self.person_run or pending_round(self.folder) != round
+        self.session = ReviewSession(review, self.label_log, read_only=read_only)
+        undecided = self.session.undecided()
+        self.session.move_to(undecided[0] if undecided and not self.session.read_only else 0)
+        self.grid.set_review(review, self.session.cursor)
+        self._show_title()
+        self._show_status()
+
+    def _show_title(self, message: str | None = None) -> None:
+        title = self.query_one("#review-title", Static)
+        hint = self.query_one("#review-hint", Static)
+        if message is not None or self.session is None:
+            title.update(f"run {self.run_id} · {message or ''}")
+            hint.update("")
+            return
+        s = self.session
+        picked = "initial random subset" if s.round == 0 else f"strategy {s.review.strategy}"
+        mode = "view only" if s.read_only else "waiting for your labels"
+        if s.state.is_submitted:
+            mode = "submitted"
+        title.update(f"run {self.run_id} · round {s.round} · {picked} · {s.total} candidates · {mode}")
+        companion = next((s.review.companion(k) for k in range(s.total) if s.review.companion(k)), None)
+        hint.update("left: image to label · right: " + companion[1] if companion else
+                    "classes: " + ", ".join(f"{i} {n}" for i, n in enumerate(s.review.classes))[:200])
+
+    def _show_status(self) -> None:
+        s = self.session
+        if s is None:
+            return
+        done, labelled, rejected = s.counts()
+        pace = s.seconds_per_label()
+        pace_text = f"{pace:.1f} s/label" if pace is not None else "– s/label"
+        page = f"page {self.grid.page + 1}/{self.grid.pages}"
+        status = Text(f"{done}/{s.total} done", style="bold")
+        status.append(f" · {labelled} labelled · {rejected} rejected · {pace_text} · {page}")
+        if not s.read_only and done == s.total:
+            status.append("  · all decided: enter submits", style="bold green")
+        self.query_one("#review-status", Static).update(status)
+
+    # --- actions ------------------------------------------------------------------
+
+    def _after_decision(self, k: int | None, advance: bool = True) -> None:
+        if k is not None:
+            self.grid.refresh_candidate(k)
+            if advance:
+                self.session.move_to(k + 1)
+        self.grid.move_cursor(self.session.cursor)
+        self._show_status()
+
+    def _guard(self, fn, *args):
+        """Run a session call; a domain error becomes a notification, never a crash."""
+        if self.session is None:
+            return None
+        try:
+            return fn(*args)
+        except AlssError as exc:
+            self.notify(str(exc), severity="warning", timeout=4)
+            return None
+
+    def action_move(self, dx: int, dy: int) -> None:
+        if self.session is None:
+            return
+        self.session.move_to(self.session.cursor + dx + dy * self.grid.columns)
+        self.grid.move_cursor(self.session.cursor)
+        self._show_status()
+
+    def action_page(self, step: int) -> None:
+        if self.session is None:
+            return
+        self.session.move_to(self.session.cursor + step * self.grid.capacity)
+        self.grid.move_cursor(self.session.cursor)
+        self._show_status()
+
+    def action_digit(self, d: int) -> None:
+        if self.session is None:
+            return
+        classes = self.session.review.classes
+        if len(classes) > 10:
+            self.action_pick(str(d))  # ambiguous with many classes: let the picker finish it
+        elif d < len(classes):
+            self._after_decision(self._guard(self.session.set_label, d))
+        else:
+            self.notify(f"no class {d} (classes 0-{len(classes) - 1})", severity="warning", timeout=3)
+
+    def action_pick(self, initial: str = "") -> None:
+        if self.session is None or self.session.read_only:
+            return
+
+        def chosen(label: int | None) -> None:
+            if label is not None:
+                self._after_decision(self._guard(self.session.set_label, label))
+
+        self.app.push_screen(LabelPicker(self.session.review.classes, initial), chosen)
+
+    def action_accept(self) -> None:
+        self._after_decision(self._guard(self.session.accept) if self.session else None)
+
+    def action_reject(self) -> None:
+        self._after_decision(self._guard(self.session.set_label, None) if self.session else None)
+
+    def action_skip(self) -> None:
+        if self.session is not None:
+            self.session.advance()
+            self.grid.move_cursor(self.session.cursor)
+            self._show_status()
+
+    def action_undo(self) -> None:
+        if self.session is None:
+            return
+        k = self._guard(self.session.undo)
+        if k is None:
+            if not self.session.read_only:
+                self.notify("nothing to undo in this round", timeout=2)
+            return
+        self._after_decision(k, advance=False)
+
+    def action_accept_all(self) -> None:
+        s = self.session
+        if s is None or s.read_only:
+            return
+        n = sum(1 for k in s.undecided() if s.review.suggestion(k) is not None)
+        if n == 0:
+            self.notify("no undecided candidate has a suggestion", timeout=3)
+            return
+
+        def confirmed(yes: bool) -> None:
+            if yes:
+                for k in self._guard(s.accept_all) or []:
+                    self.grid.refresh_candidate(k)
+                self._show_status()
+
+        self.app.push_screen(ConfirmDialog(f"Accept the model's suggestion for the {n} undecided "
+                                           f"candidates of round {s.round}?"), confirmed)
+
+    def action_submit(self) -> None:
+        s = self.session
+        if s is None or s.read_only:
+            return
+        left = len(s.undecided())
+        if left == 0:
+            self._submit()
+            return
+
+        def confirmed(yes: bool) -> None:
+            if yes:
+                self._submit()
+
+        self.app.push_screen(ConfirmDialog(f"{left} of {s.total} candidates are undecided: they go back to "
+                                           f"the pool unlabelled. Submit round {s.round}?"), confirmed)
+
+    def _submit(self) -> None:
+        s = self.session
+        state = self._guard(s.submit)
+        if state is None:
+            self._show_title()
+            return
+        done, labelled, rejected = s.counts()
+        self.notify(f"round {s.round} submitted: {labelled} labelled, {rejected} rejected", timeout=4)
+        self._show_title()
+        self._show_status()
+
+    def action_zoom(self) -> None:
+        if self.session is not None and self.session.total:
+            self.app.push_screen(ZoomDialog(self.session.review, self.session.cursor))
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    def on_candidate_grid_page_shown(self) -> None:
+        self._show_status()
+
+    def on_candidate_card_clicked(self, message) -> None:
+        if self.session is not None:
+            self.session.move_to(message.index)
+            self.grid.move_cursor(self.session.cursor)
+            self._show_status()
+
+    # --- following the run ------------------------------------------------------------
+
+    def _poll(self) -> None:
+        """Once a second: notice another reviewer's submit, and the run's next round."""
+        try:
+            new_lines = self._tail.read_new()
+            s = self.session
+            if s is not None and not s.read_only and any(
+                    r.get("round") == s.round and r.get("submitted") for r in new_lines):
+                s.state = self.label_log.round(s.round)
+                s.read_only = True
+                self.notify(f"round {s.round} was submitted elsewhere", severity="warning", timeout=5)
+                self._show_title()
+            waiting = pending_round(self.folder)
+        except AlssError as exc:
+            self.notify(str(exc), severity="error", timeout=5)
+            return
+        if waiting is not None and (s is None or (s.read_only and waiting != s.round)):
+            self._load(waiting)
+            self.app.bell()
+            self.notify(f"round {waiting} is waiting for your labels", timeout=5)
