@@ -29,6 +29,16 @@ def _picks_and_labels(events):
     return picks, labels
 
 
+def _status(home, run_id):
+    """The live status, read in-process (polling through the CLI would start many interpreters)."""
+    from alss_tui.store.registry import Registry
+    from alss_tui.store.run_folder import RunFolder
+    from alss_tui.store.status import live_status
+
+    registry = Registry(home)
+    return live_status(RunFolder(registry.runs_dir / run_id), registry.get(run_id))
+
+
 def _wait_for(predicate, timeout=180.0):
     end = time.time() + timeout
     while time.time() < end:
@@ -60,7 +70,7 @@ def test_kill_minus_9_mid_round_then_resume_matches_an_uninterrupted_run(home):
     shown = json.loads(cli("show", run_id, "--json").stdout)
     assert shown["status"] == "running" and shown["pid"]
     os.kill(shown["pid"], signal.SIGKILL)
-    assert _wait_for(lambda: json.loads(cli("show", run_id, "--json").stdout)["status"] == "crashed", 30)
+    assert _wait_for(lambda: _status(home, run_id) == "crashed", 30)
     listed = {d["id"]: d for d in json.loads(cli("ls", "--json").stdout)}
     assert listed[run_id]["status"] == "crashed"
 
@@ -79,14 +89,14 @@ def test_resume_refuses_a_running_run_and_unknown_ids(home):
     assert "no run matches" in cli("run", "--resume", "nope").stderr
     started = cli("run", "experiments/digits-snn.toml", "--detach", *TINY)
     run_id = started.stdout.strip()
-    assert _wait_for(lambda: json.loads(cli("show", run_id, "--json").stdout)["pid"] is not None, 60)
+    assert _wait_for(lambda: _status(home, run_id) == "running", 60)
     second = cli("run", "--resume", run_id)
     assert second.returncode == 1 and "already running" in second.stderr
     removed = cli("rm", run_id, "--yes")
     assert removed.returncode == 1 and "is running" in removed.stderr
     pid = json.loads(cli("show", run_id, "--json").stdout)["pid"]
     os.kill(pid, signal.SIGKILL)
-    assert _wait_for(lambda: json.loads(cli("show", run_id, "--json").stdout)["status"] == "crashed", 30)
+    assert _wait_for(lambda: _status(home, run_id) == "crashed", 30)
     assert cli("rm", run_id, "--yes").returncode == 0
     assert not (home / "runs" / run_id).exists()
     assert run_id not in cli("ls", "--json").stdout
@@ -190,5 +200,5 @@ def test_detached_runner_survives_its_terminal_hanging_up(home, tmp_path):
     run_id = out.read_text().strip()
     os.killpg(shell.pid, signal.SIGHUP)  # the whole terminal session hangs up
     shell.wait(10)
-    assert _wait_for(lambda: json.loads(cli("show", run_id, "--json").stdout)["status"] == "finished", 240)
+    assert _wait_for(lambda: _status(home, run_id) == "finished", 240)
     assert (home / "runs" / run_id / "runner.log").exists()

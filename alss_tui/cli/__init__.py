@@ -10,25 +10,31 @@ import sys
 
 import typer
 
-from alss_tui.cli import review_cmd, run_cmd, runs_cmd
+from alss_tui.cli import bench_cmd, dashboard_cmd, review_cmd, run_cmd, runs_cmd
 from alss_tui.cli.console import fail
 from alss_tui.errors import AlssError
 
 app = typer.Typer(
     name="alss-tui",
     help="Adaptive latent space sampling: train on fewer labels, from the terminal.",
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 run_cmd.register(app)
 runs_cmd.register(app)
 review_cmd.register(app)
+dashboard_cmd.register(app)
+bench_cmd.register(app)
 
 
-@app.callback()
-def _root() -> None:
-    """Adaptive latent space sampling: train on fewer labels, from the terminal."""
+@app.callback(invoke_without_command=True)
+def _root(ctx: typer.Context) -> None:
+    """Adaptive latent space sampling: train on fewer labels, from the terminal.
+
+    With no command, opens the dashboard.
+    """
+    if ctx.invoked_subcommand is None:
+        dashboard_cmd.open_app(None)
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ class ConfirmDialog(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmDialog { align: center middle; }
     ConfirmDialog > Vertical {
-        width: 64; height: auto; padding: 1 2;
+        width: 64; max-width: 100%; height: auto; padding: 1 2;
         border: thick $warning; background: $surface;
     }
     ConfirmDialog .confirm-keys { color: $text-muted; margin-top: 1; }
@@ -26,7 +26,7 @@ class ConfirmDialog(ModalScreen[bool]):
     ]
 
     def __init__(self, question: str) -> None:
-        super().__init__()
+        super().__init__(id="confirm-dialog")
         self.question = question
 
     def compose(self) -> ComposeResult:

@@ -1,0 +1,67 @@
+"""Compare runs: accuracy against labels per run, and the config fields that differ. No textual."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alss_tui import config as config_mod
+from alss_tui.errors import AlssError
+from alss_tui.store.jsonl import JsonlReader
+from alss_tui.store.registry import Registry
+from alss_tui.store.run_folder import RunFolder
+from alss_tui.tui.run_state import Curve
+
+
+@dataclass(frozen=True)
+class RunCurve:
+    run_id: str
+    label: str
+    curve: Curve  # labelled -> accuracy, one point per finished round (last record of a round wins)
+
+
+def flatten(data: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
+
+
+def config_diff(configs: dict[str, dict]) -> list[tuple[str, list[str]]]:
+    """(key, value per run) for each key whose value is not the same in every run."""
+    flat = {run_id: flatten(cfg) for run_id, cfg in configs.items()}
+    keys = sorted({k for f in flat.values() for k in f})
+    rows = []
+    for key in keys:
+        values = [f.get(key, "—") for f in flat.values()]
+        if len({repr(v) for v in values}) > 1:
+            rows.append((key, [", ".join(v) if isinstance(v, list) else str(v) for v in values]))
+    return rows
+
+
+def accuracy_curve(folder: RunFolder) -> Curve:
+    reader = JsonlReader(folder.events_path)
+    points: dict[int, tuple[float, float]] = {}
+    for record in reader.read_new():
+        if record.get("type") == "RoundFinished" and isinstance(record.get("accuracy"), (int, float)):
+            points[record["round"]] = (float(record["labelled"]), float(record["accuracy"]))
+    ordered = sorted(points.values())
+    return Curve(tuple(p[0] for p in ordered), tuple(p[1] for p in ordered))
+
+
+def load_comparison(registry: Registry, run_ids: list[str]) -> tuple[list[RunCurve], list[tuple[str, list[str]]], list[str]]:
+    """Curves, config diff and problems (runs that could not be read are left out, and named)."""
+    curves, configs, problems = [], {}, []
+    for run_id in run_ids:
+        folder = RunFolder(registry.runs_dir / run_id)
+        try:
+            cfg = folder.load_config()
+            curve = accuracy_curve(folder)
+        except AlssError as exc:
+            problems.append(str(exc))
+            continue
+        configs[run_id] = config_mod.to_dict(cfg)
+        curves.append(RunCurve(run_id, f"{cfg.name} ({cfg.sampling.strategy}, {run_id[:4]})", curve))
+    return curves, config_diff(configs), problems

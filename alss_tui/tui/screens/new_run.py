@@ -1,0 +1,174 @@
+"""New run: a form over the whole RunConfig, validated as you type; Enter starts the run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Checkbox, Select, Static
+
+from alss_tui.config import RunConfig
+from alss_tui.errors import AlssError
+from alss_tui.tui.config_form import FieldSpec, field_specs, initial_values, parse_form
+
+SECTION_TITLES = {"": "run", "data": "data", "vae": "VAE (unsupervised, on the whole pool)",
+                  "task": "task model (the classifier)", "sampling": "sampling: strategy and label budget",
+                  "oracle": "label source"}
+PRESET_DIR = Path("experiments")
+
+
+def preset_path(name: str) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name.strip()).strip("-.") or "run"
+    return PRESET_DIR / f"{slug}.toml"
+
+
+class NewRunScreen(Screen):
+    HELP_TITLE = "New run"
+    BINDINGS = [
+        Binding("ctrl+r", "submit", "Start run"),
+        Binding("ctrl+s", "save_preset", "Save preset"),
+        Binding("escape", "back", "Runs"),
+    ]
+
+    def __init__(self, config: RunConfig | None = None):
+        super().__init__(id="new-run-screen")
+        self.specs = field_specs()
+        self.values = initial_values(config or RunConfig())
+        self.config: RunConfig | None = None
+        self.errors: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="form"):
+            # One grid per section (label | input | message), not a container per row:
+            # fewer widgets keeps mounting and styling the form fast.
+            sections: dict[str, list[FieldSpec]] = {}
+            for spec in self.specs:
+                sections.setdefault(spec.section, []).append(spec)
+            for section, specs in sections.items():
+                yield Static(SECTION_TITLES.get(section, section), classes="form-section")
+                with Grid(classes="form-grid"):
+                    for spec in specs:
+                        yield Label(spec.key.rpartition(".")[2], classes="field-label")
+                        yield self._widget(spec)
+                        yield Static("", id=f"{spec.dom_id}-error", classes="field-error")
+        with Horizontal(id="form-actions"):
+            yield Button("Start run (enter)", id="start-run", variant="primary", compact=True)
+            yield Button("Save preset (ctrl+s)", id="save-preset", compact=True)
+            yield Static("", id="form-status")
+        yield Footer()
+
+    def _widget(self, spec: FieldSpec):
+        value = self.values[spec.key]
+        if spec.kind == "bool":
+            return Checkbox("", value=bool(value), id=spec.dom_id, classes="field-input", compact=True)
+        if spec.kind == "choice":
+            options = list(spec.choices)
+            if value not in {v for _, v in options}:
+                options.append((str(value), str(value)))
+            return Select(options, value=value, allow_blank=False, id=spec.dom_id, classes="field-input",
+                          compact=True)
+        return Input(str(value), id=spec.dom_id, classes="field-input", select_on_focus=False, compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = "new run"
+        self._validate()
+        self.query_one(f"#{self.specs[0].dom_id}").focus()
+
+    # --- validation -------------------------------------------------------------------
+
+    def _spec_of(self, widget_id: str | None) -> FieldSpec | None:
+        return next((s for s in self.specs if s.dom_id == widget_id), None)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._changed(event.input.id, event.value)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._changed(event.select.id, event.value)
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        self._changed(event.checkbox.id, event.value)
+
+    def _changed(self, widget_id: str | None, value) -> None:
+        spec = self._spec_of(widget_id)
+        if spec is not None and value is not Select.BLANK:
+            self.values[spec.key] = value
+            self._validate()
+
+    def _validate(self) -> None:
+        shown = self.errors
+        self.config, self.errors = parse_form(self.values)
+        for key in set(shown) | set(self.errors):  # touch only the fields whose message changed
+            message = self.errors.get(key, "")
+            if message != shown.get(key, ""):
+                dom_id = self._dom_id(key)
+                self.query_one(f"#{dom_id}-error", Static).update(message)
+                self.query_one(f"#{dom_id}").set_class(bool(message), "invalid-field")
+        self.query_one("#start-run", Button).disabled = self.config is None
+        status = self.query_one("#form-status", Static)
+        if self.config is None:
+            n = len(self.errors)
+            status.update(f"[red]{n} field{'s' if n > 1 else ''} to fix[/]")
+        else:
+            c = self.config
+            status.update(f"ready: {c.sampling.strategy} on {c.data.dataset}, {c.sampling.initial} labels + "
+                          f"{c.rounds}×{c.sampling.per_round} → {c.sampling.budget}")
+
+    # --- actions ----------------------------------------------------------------------
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "start-run":
+            self.action_submit()
+        elif event.button.id == "save-preset":
+            self.action_save_preset()
+
+    def action_submit(self) -> None:
+        from alss_tui.tui.run_control import start_new_run
+
+        if self.config is None:
+            key, message = next(iter(self.errors.items()))
+            self.notify(f"{key}: {message}", title="not started", severity="error")
+            self.query_one(f"#{self._dom_id(key)}").focus()
+            return
+        try:
+            run_id = start_new_run(self.app.home, self.config)
+        except AlssError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.refresh_runs()
+        self.app.pop_screen()
+        self.app.open_monitor(run_id)
+        self.app.notify(f"started {run_id}; it keeps running if you quit")
+
+    def _dom_id(self, key: str) -> str:
+        spec = next((s for s in self.specs if s.key == key), self.specs[0])
+        return spec.dom_id
+
+    def action_save_preset(self) -> None:
+        from alss_tui import config as config_mod
+        from alss_tui.store.run_folder import atomic_write_bytes
+
+        if self.config is None:
+            self.notify("fix the marked fields before saving a preset", severity="error")
+            return
+        path = preset_path(self.config.name)
+        if path.exists():
+            self.notify(f"{path} exists; give the run another name to save a new preset", severity="warning")
+            return
+        try:
+            atomic_write_bytes(path, config_mod.dumps(self.config).encode())
+        except OSError as exc:
+            self.notify(f"{path}: cannot write ({exc.strerror})", severity="error")
+            return
+        self.notify(f"saved {path}; start it later with alss-tui new --config {path}")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
