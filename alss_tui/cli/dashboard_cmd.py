@@ -23,6 +23,9 @@ def register(app: typer.Typer) -> None:
 def open_app(home: Path | None, start: str = "runs", run_id: str | None = None, config_path: Path | None = None) -> None:
     from alss_tui.store.home import resolve_home
     from alss_tui.tui.app import make_app
+    # textual-image asks the terminal what it can draw when imported; after the app
+    # starts, stdin is the app's and the answer would arrive as keys.
+    from alss_tui.tui.widgets import pixel_image  # noqa: F401
 
     home_dir = resolve_home(home)
     if run_id is not None:
