@@ -130,8 +130,14 @@ class AlssApp(App):
             self._registry_wake.clear()
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
+        from alss_tui.tui.label_alerts import newly_waiting
         from alss_tui.tui.screens.runs import RunsScreen
 
+        for row in newly_waiting(self.rows, message.rows):
+            if getattr(self.screen, "run_id", None) != row.id:  # its own review screen rings already
+                self.bell()
+                self.notify(f"{row.name} ({row.id}) waits for your labels: r on the Runs screen reviews it",
+                            title="labels wanted", timeout=10)
         self.rows = message.rows
         for screen in self.screen_stack:
             if isinstance(screen, RunsScreen):
