@@ -37,6 +37,7 @@ POLL_SECONDS = 1.0
 
 
 class ReviewScreen(Screen):
+    HELP_TITLE = "Review"
     DEFAULT_CSS = """
     ReviewScreen { layout: vertical; }
     ReviewScreen #review-title { height: 1; padding: 0 1; background: $primary-background; text-style: bold; }
@@ -46,13 +47,13 @@ class ReviewScreen(Screen):
     """
 
     BINDINGS = [
-        Binding("left,h", "move(-1, 0)", "←", show=False),
-        Binding("right,l", "move(1, 0)", "→", show=False),
-        Binding("up,k", "move(0, -1)", "↑", show=False),
-        Binding("down,j", "move(0, 1)", "↓", show=False),
-        Binding("pageup", "page(-1)", "page up", show=False),
-        Binding("pagedown", "page(1)", "page down", show=False),
-        *[Binding(str(d), f"digit({d})", str(d), show=False) for d in range(10)],
+        Binding("left,h", "move(-1, 0)", "move left", show=False),
+        Binding("right,l", "move(1, 0)", "move right", show=False),
+        Binding("up,k", "move(0, -1)", "move up", show=False),
+        Binding("down,j", "move(0, 1)", "move down", show=False),
+        Binding("pageup", "page(-1)", "previous page", show=False),
+        Binding("pagedown", "page(1)", "next page", show=False),
+        *[Binding(str(d), f"digit({d})", f"label as class {d}", show=False) for d in range(10)],
         Binding("slash", "pick", "pick label"),
         Binding("a", "accept", "accept"),
         Binding("x", "reject", "reject"),
