@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from alss_tui.cli import dashboard_cmd, review_cmd, run_cmd, runs_cmd
+from alss_tui.cli import bench_cmd, dashboard_cmd, review_cmd, run_cmd, runs_cmd
 from alss_tui.cli.console import fail
 from alss_tui.errors import AlssError
 
@@ -24,6 +24,7 @@ run_cmd.register(app)
 runs_cmd.register(app)
 review_cmd.register(app)
 dashboard_cmd.register(app)
+bench_cmd.register(app)
 
 
 @app.callback(invoke_without_command=True)

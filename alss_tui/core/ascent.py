@@ -19,8 +19,11 @@ class AscentResult:
 
 
 def ascend(decoder: nn.Module, model: nn.Module, codes: torch.Tensor, targets: torch.Tensor,
-           steps: int, step_size: float, normalize: bool = True) -> AscentResult:
+           steps: int, step_size: float, normalize: bool = True, descend: bool = False) -> AscentResult:
     """`steps` steps of ascent on L(f(G(z)), y), per code.
+
+    With `descend`, the codes move the other way, towards being classified as
+    `targets` (used to steer codes towards chosen classes).
 
     With `normalize`, each step has length `step_size` in latent space whatever the
     gradient's magnitude (codes with vanishing gradients still move); otherwise
@@ -44,7 +47,7 @@ def ascend(decoder: nn.Module, model: nn.Module, codes: torch.Tensor, targets: t
             with torch.no_grad():
                 if normalize:
                     grad = grad / grad.norm(dim=1, keepdim=True).clamp_min(1e-12)
-                z += step_size * grad
+                z += (-step_size if descend else step_size) * grad
         with torch.no_grad():
             loss_after = F.cross_entropy(model(decoder.decode(z)), targets, reduction="none")
     finally:

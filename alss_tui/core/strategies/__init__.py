@@ -15,6 +15,12 @@ _REGISTRY: dict[str, str] = {
     "entropy": "alss_tui.core.strategies.baselines:EntropySampling",
     "margin": "alss_tui.core.strategies.baselines:MarginSampling",
     "coreset": "alss_tui.core.strategies.baselines:CoresetSampling",
+    "coreset-latent": "alss_tui.core.strategies.baselines:LatentCoresetSampling",
+    "entropy-sub": "alss_tui.core.strategies.baselines:CostMatchedEntropySampling",
+    "margin-sub": "alss_tui.core.strategies.baselines:CostMatchedMarginSampling",
+    "snn-rerank": "alss_tui.core.strategies.latent_variants:ReRankedNearestNeighbour",
+    "snn-pseudo": "alss_tui.core.strategies.latent_variants:PseudoLabelledSeeds",
+    "snn-steer": "alss_tui.core.strategies.latent_variants:ClassSteeredSearch",
 }
 
 STRATEGY_NAMES: tuple[str, ...] = tuple(_REGISTRY)

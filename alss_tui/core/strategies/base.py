@@ -57,3 +57,21 @@ def predict_probs(state: SelectionState, indices: np.ndarray, batch_size: int = 
         idx = torch.as_tensor(indices[i:i + batch_size])
         out.append(torch.softmax(state.model(state.images[idx].to(state.device)), dim=1).cpu())
     return torch.cat(out) if out else torch.zeros((0, state.n_classes))
+
+
+def entropy(probs: torch.Tensor) -> torch.Tensor:
+    """Predictive entropy per row (higher = more uncertain)."""
+    return -(probs * torch.log(probs.clamp_min(1e-12))).sum(1)
+
+
+def negative_margin(probs: torch.Tensor) -> torch.Tensor:
+    """Minus the gap between the two most likely classes (higher = closer call)."""
+    top2 = probs.topk(2, dim=1).values
+    return -(top2[:, 0] - top2[:, 1])
+
+
+def random_subsample(available: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """`size` distinct items of `available` (all of them when there are fewer), sorted."""
+    if size >= len(available):
+        return available
+    return np.sort(rng.choice(available, size=size, replace=False))

@@ -7,7 +7,9 @@ import torch
 
 from alss_tui.config import SamplingConfig
 from alss_tui.core.events import Candidate
-from alss_tui.core.strategies.base import Selection, SelectionState, predict_probs
+from alss_tui.core.strategies.base import (
+    Selection, SelectionState, entropy, negative_margin, predict_probs, random_subsample,
+)
 
 
 class RandomSampling:
@@ -28,13 +30,17 @@ class _UncertaintySampling:
     name = "uncertainty"
 
     def __init__(self, cfg: SamplingConfig | None = None):
-        self.cfg = cfg
+        self.cfg = cfg or SamplingConfig()
 
     def uncertainty(self, probs: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def scored_items(self, state: SelectionState, n: int, rng: np.random.Generator) -> np.ndarray:
+        """The items this strategy scores: the whole unlabelled pool."""
+        return state.pool.unlabelled_indices
+
     def select(self, state: SelectionState, n: int, rng: np.random.Generator) -> Selection:
-        available = state.pool.unlabelled_indices
+        available = self.scored_items(state, n, rng)
         probs = predict_probs(state, available)
         scores = self.uncertainty(probs)
         top = torch.argsort(scores, descending=True, stable=True)[:n].numpy()
@@ -49,7 +55,7 @@ class EntropySampling(_UncertaintySampling):
     name = "entropy"
 
     def uncertainty(self, probs: torch.Tensor) -> torch.Tensor:
-        return -(probs * torch.log(probs.clamp_min(1e-12))).sum(1)
+        return entropy(probs)
 
 
 class MarginSampling(_UncertaintySampling):
@@ -58,8 +64,26 @@ class MarginSampling(_UncertaintySampling):
     name = "margin"
 
     def uncertainty(self, probs: torch.Tensor) -> torch.Tensor:
-        top2 = probs.topk(2, dim=1).values
-        return -(top2[:, 0] - top2[:, 1])
+        return negative_margin(probs)
+
+
+class _CostMatched:
+    """Mixin: score only a random subsample of `candidates_per_pick * n` unlabelled items.
+
+    The fair comparison for ALSS, whose candidate sets are of that size: the same
+    number of task-model passes, spent on a random rather than a latent-searched set.
+    """
+
+    def scored_items(self, state: SelectionState, n: int, rng: np.random.Generator) -> np.ndarray:
+        return random_subsample(state.pool.unlabelled_indices, self.cfg.candidates_per_pick * n, rng)
+
+
+class CostMatchedEntropySampling(_CostMatched, EntropySampling):
+    name = "entropy-sub"
+
+
+class CostMatchedMarginSampling(_CostMatched, MarginSampling):
+    name = "margin-sub"
 
 
 class CoresetSampling:
@@ -67,8 +91,8 @@ class CoresetSampling:
 
     name = "coreset"
 
-    def __init__(self, cfg: SamplingConfig | None = None):
-        self.space = cfg.coreset_space if cfg else "features"
+    def __init__(self, cfg: SamplingConfig | None = None, space: str | None = None):
+        self.space = space or (cfg.coreset_space if cfg else "features")
 
     def select(self, state: SelectionState, n: int, rng: np.random.Generator) -> Selection:
         from alss_tui.core.training import predict_features
@@ -84,6 +108,15 @@ class CoresetSampling:
         picked = k_centre_greedy(emb[available], emb[labelled], n)
         return Selection([Candidate(item=int(available[p]), score=float(d)) for p, d in picked],
                          forward_passes=passes)
+
+
+class LatentCoresetSampling(CoresetSampling):
+    """k-centre greedy on the VAE latents, whatever `coreset_space` says: no task-model passes."""
+
+    name = "coreset-latent"
+
+    def __init__(self, cfg: SamplingConfig | None = None):
+        super().__init__(cfg, space="latent")
 
 
 def k_centre_greedy(candidates: torch.Tensor, centres: torch.Tensor, n: int) -> list[tuple[int, float]]:

@@ -1,0 +1,156 @@
+"""Figures of a finished bench, read back from each run's event log.
+
+Per strategy: mean and std of test accuracy at each labelled count, labels
+needed to reach accuracy targets, area under the accuracy-vs-labels curve,
+selection seconds and task-model passes per round, per-class recall.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from alss_tui.runner.bench import Manifest
+from alss_tui.store.jsonl import read_all
+from alss_tui.store.run_folder import RunFolder
+
+DEFAULT_TARGETS = (0.90, 0.95)
+
+
+def run_curve(folder: RunFolder) -> dict:
+    """One run's rounds from its event log; a round logged twice (resume) keeps its last record."""
+    records, _ = read_all(folder.events_path)
+    evaluated: dict[int, dict] = {}
+    proposed: dict[int, dict] = {}
+    finished: dict[int, dict] = {}
+    for r in records:
+        kind = r.get("type")
+        if kind == "Evaluated" and r.get("split", "test") == "test":
+            evaluated[r["round"]] = r
+        elif kind == "CandidatesProposed":
+            proposed[r["round"]] = r
+        elif kind == "RoundFinished":
+            finished[r["round"]] = r
+    rounds = sorted(set(evaluated) & set(finished))
+    return {
+        "labelled": [evaluated[k]["labelled"] for k in rounds],
+        "accuracy": [evaluated[k]["accuracy"] for k in rounds],
+        "recall": [list(evaluated[k].get("per_class_recall") or []) for k in rounds],
+        "selection_seconds": [proposed[k]["seconds"] for k in rounds if k > 0 and k in proposed],
+        "forward_passes": [proposed[k]["forward_passes"] for k in rounds if k > 0 and k in proposed],
+        "backward_passes": [proposed[k]["backward_passes"] for k in rounds if k > 0 and k in proposed],
+        "phase_seconds": [finished[k].get("phase_seconds", {}) for k in rounds],
+    }
+
+
+def labels_to_reach(labelled: list[int], accuracy: list[float], target: float) -> int | None:
+    for n, acc in zip(labelled, accuracy):
+        if acc >= target:
+            return n
+    return None
+
+
+def normalised_auc(labelled: list[int], accuracy: list[float]) -> float:
+    """Trapezoid area under accuracy vs labels, divided by the label range (a mean accuracy)."""
+    if len(labelled) < 2:
+        return float(accuracy[0]) if accuracy else math.nan
+    x, y = np.asarray(labelled, float), np.asarray(accuracy, float)
+    return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2) / (x[-1] - x[0]))
+
+
+def _mean_std(values: list[float]) -> dict:
+    arr = np.asarray([v for v in values if v is not None and not math.isnan(v)], float)
+    if len(arr) == 0:
+        return {"mean": None, "std": None, "n": 0}
+    return {"mean": float(arr.mean()), "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, "n": int(len(arr))}
+
+
+def _phase_means(curves: list[dict]) -> dict:
+    """Seconds per phase (propose, label, task, evaluate, and the whole round) over mining rounds."""
+    phases = sorted({k for c in curves for p in c["phase_seconds"][1:] for k in p})
+    out = {ph: _mean_std([float(np.mean([p.get(ph, 0.0) for p in c["phase_seconds"][1:]]))
+                          for c in curves if len(c["phase_seconds"]) > 1]) for ph in phases}
+    out["round"] = _mean_std([float(np.mean([sum(p.values()) for p in c["phase_seconds"][1:]]))
+                              for c in curves if len(c["phase_seconds"]) > 1])
+    return out
+
+
+def summarize(manifest: Manifest, runs_dir: Path, targets=DEFAULT_TARGETS) -> dict:
+    strategies = {}
+    for strategy in manifest.strategies:
+        curves = []
+        for seed in manifest.seeds:
+            cell = manifest.cells[f"{strategy}/s{seed}"]
+            if cell.status == "finished" and cell.run_id:
+                curves.append(run_curve(RunFolder(runs_dir / cell.run_id)))
+        if not curves:
+            continue
+        counts = sorted(set(curves[0]["labelled"]).intersection(*(c["labelled"] for c in curves[1:])))
+        by_count = []
+        for n in counts:
+            accs = [c["accuracy"][c["labelled"].index(n)] for c in curves]
+            by_count.append({"labelled": n, "accuracy": _mean_std(accs), "per_seed": accs})
+        reach = {}
+        for t in targets:
+            per_seed = [labels_to_reach(c["labelled"], c["accuracy"], t) for c in curves]
+            reached = [p for p in per_seed if p is not None]
+            reach[f"{t:.2f}"] = {"per_seed": per_seed, "reached": len(reached), "of": len(per_seed),
+                                 **_mean_std(reached)}
+        final_recall = [c["recall"][-1] for c in curves if c["recall"] and c["recall"][-1]]
+        recall = None
+        if final_recall:
+            arr = np.asarray(final_recall, float)
+            recall = {"per_class_mean": [float(v) for v in np.nanmean(arr, 0)],
+                      "worst_class": _mean_std([float(np.nanmin(r)) for r in arr])}
+        strategies[strategy] = {
+            "runs": len(curves),
+            "run_ids": [manifest.cells[f"{strategy}/s{s}"].run_id for s in manifest.seeds],
+            "curve": by_count,
+            "labels_to_reach": reach,
+            "auc": _mean_std([normalised_auc(c["labelled"], c["accuracy"]) for c in curves]),
+            "selection_seconds_per_round": _mean_std([float(np.mean(c["selection_seconds"]))
+                                                      for c in curves if c["selection_seconds"]]),
+            "forward_passes_per_round": _mean_std([float(np.mean(c["forward_passes"]))
+                                                   for c in curves if c["forward_passes"]]),
+            "backward_passes_per_round": _mean_std([float(np.mean(c["backward_passes"]))
+                                                    for c in curves if c["backward_passes"]]),
+            "phase_seconds_per_round": _phase_means(curves),
+            "selection_share_of_round": _mean_std([
+                float(np.sum([p.get("propose", 0.0) for p in c["phase_seconds"][1:]])
+                      / np.sum([sum(p.values()) for p in c["phase_seconds"][1:]]))
+                for c in curves if len(c["phase_seconds"]) > 1]),
+            "final_recall": recall,
+        }
+    return {"bench_id": manifest.bench_id, "config": manifest.config, "seeds": manifest.seeds,
+            "targets": list(targets), "vae_seconds": manifest.vae_seconds, "strategies": strategies}
+
+
+def plot(summary: dict, out: Path) -> Path:
+    """Mean accuracy vs labels with a one-std band, one colour per strategy (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=130)
+    for strategy, s in summary["strategies"].items():
+        x = np.array([p["labelled"] for p in s["curve"]])
+        m = np.array([p["accuracy"]["mean"] for p in s["curve"]])
+        sd = np.array([p["accuracy"]["std"] for p in s["curve"]])
+        (line,) = ax.plot(x, m, marker="o", markersize=3, label=f"{strategy} (n={s['runs']})")
+        ax.fill_between(x, m - sd, m + sd, color=line.get_color(), alpha=0.18, linewidth=0)
+    cfg = summary["config"]
+    ax.set_xlabel("labelled images")
+    ax.set_ylabel("test accuracy")
+    imb = cfg["data"].get("imbalance", 1.0)
+    ax.set_title(f"{cfg['data']['dataset']}" + (f", imbalance {imb:g}" if imb > 1 else "")
+                 + f": mean ± std over {len(summary['seeds'])} seeds")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

@@ -1,0 +1,95 @@
+"""Labelling functions for synthetic (SI) images, backed by a reference classifier.
+
+SI proposes decoded images that no person has seen, so a benchmark needs an
+oracle for them. These functions stand in for the person: a task CNN trained
+on the *whole* labelled training pool (far more labels than any strategy gets),
+cached under $ALSS_HOME/cache. Its test accuracy is stored beside it and
+printed by `reference_accuracy`; a benchmark that uses it must say so.
+
+    --set oracle.kind=function --set oracle.function=alss_tui.runner.reference_oracle:digits
+    --set oracle.function=alss_tui.runner.reference_oracle:mnist   # reads $ALSS_MNIST_ROOT
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from alss_tui.config import DataConfig, TaskConfig
+from alss_tui.errors import ConfigError
+
+# Wider and longer than a strategy's recipe: the stand-in oracle should be near the data's ceiling.
+REFERENCE_RECIPE = TaskConfig(width=32, steps=3000, batch_size=128, lr=2e-3, weight_decay=5e-4)
+_loaded: dict[str, object] = {}
+
+
+def _reference(data: DataConfig, recipe: TaskConfig = REFERENCE_RECIPE):
+    """(model, test accuracy) for this dataset, trained once and cached."""
+    import torch
+
+    from alss_tui.config import to_dict, RunConfig
+    from alss_tui.core import training
+    from alss_tui.data.loaders import load_dataset
+    from alss_tui.models.classifier import SmallCNN
+    from alss_tui.runner.bench import _digest
+    from alss_tui.store.home import resolve_home
+
+    key = _digest({"data": to_dict(RunConfig(data=data))["data"], "recipe": vars(recipe)}, 20)
+    if key in _loaded:
+        return _loaded[key]
+    ds = load_dataset(data)
+    model = SmallCNN(ds.shape, len(ds.classes), recipe.width)
+    path = resolve_home() / "cache" / f"reference-{key}.pt"
+    meta = path.with_suffix(".json")
+    if path.is_file() and meta.is_file():
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        accuracy = json.loads(meta.read_text())["test_accuracy"]
+    else:
+        torch.manual_seed(training.derive_seed("reference", key))
+        x, y = torch.from_numpy(ds.pool_images), torch.from_numpy(ds.pool_truth)
+        for _ in training.train_classifier(model, x, y, recipe, training.derive_seed("reference-train", key),
+                                           torch.device("cpu"), 0):
+            pass
+        logits = training.predict_logits(model, torch.from_numpy(ds.test.images), torch.device("cpu"))
+        accuracy = training.score(logits, torch.from_numpy(ds.test.labels), len(ds.classes))[0]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), path)
+        meta.write_text(json.dumps({"test_accuracy": accuracy, "train_images": len(x), "recipe": vars(recipe)}))
+    model.eval()
+    _loaded[key] = (model, accuracy)
+    return model, accuracy
+
+
+def _label(data: DataConfig, images: np.ndarray, recipe: TaskConfig = REFERENCE_RECIPE) -> list[int]:
+    import torch
+
+    from alss_tui.core import training
+
+    model, _ = _reference(data, recipe)
+    logits = training.predict_logits(model, torch.from_numpy(np.asarray(images, np.float32)), torch.device("cpu"))
+    return [int(c) for c in logits.argmax(1)]
+
+
+def _mnist_config() -> DataConfig:
+    root = os.environ.get("ALSS_MNIST_ROOT", "")
+    if not root:
+        raise ConfigError("oracle.function: the mnist reference labeller needs $ALSS_MNIST_ROOT (the MNIST folder)")
+    return DataConfig(dataset="mnist", data_root=root)
+
+
+def digits(images: np.ndarray) -> list[int]:
+    """Label 8x8 digit images with a CNN trained on the whole digits pool."""
+    return _label(DataConfig(dataset="digits"), images)
+
+
+def mnist(images: np.ndarray) -> list[int]:
+    """Label 28x28 MNIST-like images with a CNN trained on all 60,000 MNIST training images."""
+    return _label(_mnist_config(), images)
+
+
+def reference_accuracy(dataset: str) -> float:
+    """Test accuracy of the reference labeller for `digits` or `mnist`."""
+    data = DataConfig(dataset="digits") if dataset == "digits" else _mnist_config()
+    return float(_reference(data)[1])

@@ -1,0 +1,68 @@
+"""`alss-tui bench`: a small grid on digits completes, fills the registry, and resumes."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import cli
+
+TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30",
+        "--set", "sampling.initial=30", "--set", "sampling.per_round=30", "--set", "sampling.budget=90"]
+
+
+def test_bench_of_two_strategies_and_two_seeds_writes_a_well_formed_summary(home, tmp_path):
+    png = tmp_path / "bench.png"
+    res = cli("bench", "--strategies", "random,entropy-sub", "--seeds", "2", "--json", "--plot", str(png), *TINY)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert list(doc["strategies"]) == ["random", "entropy-sub"]
+    for name, s in doc["strategies"].items():
+        assert s["runs"] == 2
+        assert [p["labelled"] for p in s["curve"]] == [30, 60, 90]
+        for point in s["curve"]:
+            acc = point["accuracy"]
+            assert 0.0 < acc["mean"] <= 1.0 and acc["std"] >= 0.0 and len(point["per_seed"]) == 2
+        assert 0.0 < s["auc"]["mean"] <= 1.0
+        assert set(s["labels_to_reach"]) == {"0.90", "0.95"}
+        assert len(s["final_recall"]["per_class_mean"]) == 10
+    # Same initial subset for every strategy of a seed: round-0 accuracies are identical.
+    assert doc["strategies"]["random"]["curve"][0]["per_seed"] == doc["strategies"]["entropy-sub"]["curve"][0]["per_seed"]
+    sub = doc["strategies"]["entropy-sub"]
+    assert sub["forward_passes_per_round"]["mean"] == 30 * 10  # candidates_per_pick x round size
+    assert doc["strategies"]["random"]["forward_passes_per_round"]["mean"] == 0
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # Every cell is an ordinary run in the registry; one VAE per seed was trained and cached.
+    runs = json.loads((home / "registry.json").read_text())["runs"]
+    assert sorted((r["strategy"], r["seed"], r["status"]) for r in runs.values()) == [
+        ("entropy-sub", 0, "finished"), ("entropy-sub", 1, "finished"),
+        ("random", 0, "finished"), ("random", 1, "finished")]
+    assert len(list((home / "cache").glob("vae-*.pt"))) == 2
+
+    # Running it again resumes: nothing new runs, the same figures come back.
+    again = cli("bench", "--strategies", "random,entropy-sub", "--seeds", "2", "--json", *TINY)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["strategies"] == doc["strategies"]
+    assert len(json.loads((home / "registry.json").read_text())["runs"]) == 4
+    assert "resuming (4 of 4 runs done)" in again.stderr
+
+    # A subset of the grid can be reported without running anything.
+    only = cli("bench", "--strategies", "entropy-sub", "--seed-list", "1", "--summary-only", "--json", *TINY)
+    assert only.returncode == 0, only.stderr
+    assert json.loads(only.stdout)["strategies"]["entropy-sub"]["curve"][0]["per_seed"] == [
+        doc["strategies"]["entropy-sub"]["curve"][0]["per_seed"][1]]
+    missing = cli("bench", "--strategies", "margin", "--summary-only", *TINY)
+    assert missing.returncode == 1 and "no finished runs" in missing.stderr
+
+
+def test_bench_table_and_bad_input(home):
+    res = cli("bench", "--strategies", "random", "--seeds", "1", *TINY)
+    assert res.returncode == 0, res.stderr
+    assert "test accuracy" in res.stdout and "selection cost" in res.stdout
+    rows = [line for line in res.stdout.splitlines() if line.strip("│ ").startswith(("30 ", "60 ", "90 "))]
+    assert len(rows) == 3  # one row per labelled count
+    bad = cli("bench", "--strategies", "random,nope")
+    assert bad.returncode == 1 and "unknown strategy 'nope'" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    no_oracle = cli("bench", "--strategies", "si,random")
+    assert no_oracle.returncode == 1 and "si needs a labelling function" in no_oracle.stderr

@@ -1,0 +1,24 @@
+"""The stand-in oracle for SI: a reference CNN trained on the whole pool, cached."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from alss_tui.config import DataConfig, TaskConfig
+from alss_tui.data.loaders import load_dataset
+from alss_tui.runner import reference_oracle
+
+SMALL = TaskConfig(width=8, steps=150, batch_size=64)
+
+
+def test_reference_labeller_trains_once_caches_and_labels_like_its_accuracy(home):
+    data = DataConfig(dataset="digits")
+    _, accuracy = reference_oracle._reference(data, SMALL)
+    assert accuracy > 0.85
+    assert len(list((home / "cache").glob("reference-*.pt"))) == 1
+    reference_oracle._loaded.clear()  # a new process: loads from the cache, same model
+    _, again = reference_oracle._reference(data, SMALL)
+    assert again == accuracy
+    test = load_dataset(data).test
+    labels = np.array(reference_oracle._label(data, test.images, SMALL))
+    assert abs(np.mean(labels == test.labels) - accuracy) < 1e-6
