@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shlex
 import shutil
 import subprocess
@@ -67,6 +68,12 @@ def paint(n_runs: int) -> dict:
                         await pilot.press(key)
                         times.append(time.perf_counter() - t)
                     out[f"key_{label}_median_s"] = round(sorted(times)[2], 4)
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                cpu0, t = usage.ru_utime + usage.ru_stime, time.perf_counter()
+                await pilot.pause(10)  # idle on the Runs screen: the registry watcher's cost
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                out["idle_cpu_percent_of_one_core"] = round(
+                    100 * (usage.ru_utime + usage.ru_stime - cpu0) / (time.perf_counter() - t), 2)
         asyncio.run(main())
         from alss_tui.tui.run_rows import load_rows
 
@@ -94,11 +101,25 @@ def _child(pid: int) -> int | None:
     return int(kids[0]) if kids else None
 
 
+def _runner_process(run_id: str) -> int | None:
+    """The detached `run --resume RUN_ID` process, found from its command line (before it takes its lock)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--resume" in argv and run_id.encode() in argv and b"alss_tui" in argv:
+            return int(proc.name)
+    return None
+
+
 def follow(config: Path) -> dict:
     from alss_tui import config as config_mod
     from alss_tui.store.registry import Registry
     from alss_tui.store.run_folder import RunFolder
-    from alss_tui.store.status import live_status, runner_pid
+    from alss_tui.store.status import live_status
     from alss_tui.tui.run_control import start_new_run
 
     if shutil.which("tmux") is None or not Path("/usr/bin/time").exists():
@@ -126,7 +147,7 @@ def follow(config: Path) -> dict:
         while live_status(folder, registry.get(run_id)) not in ("finished", "failed", "crashed"):
             if time.monotonic() - t0 > 1800:
                 raise SystemExit("the run took more than 30 minutes")
-            runner = runner or runner_pid(folder)
+            runner = runner or _runner_process(run_id)
             r = _cpu_ticks(runner) if runner else None
             r_last = r if r is not None else r_last
             d = _cpu_ticks(dash)

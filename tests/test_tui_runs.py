@@ -189,3 +189,17 @@ def test_compare_names_a_run_it_cannot_read(home):
         await wait_for_text(pilot, app, "fixture (snn")
 
     _drive(home, scenario)
+
+
+def test_ages_move_on_while_nothing_else_changes(home):
+    install_run(home)
+    now = [1_800_000_180.0]
+
+    async def main():
+        app = make_app(home, clock=lambda: now[0], poll_seconds=0.1)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for_text(pilot, app, "3m")
+            now[0] += 7200
+            app.screen._refresh_ages()
+            await wait_for_text(pilot, app, "2h")
+    asyncio.run(main())

@@ -29,6 +29,7 @@ from alss_tui.tui.run_state import RunState
 
 STARTS = ("runs", "new", "monitor", "review")
 REVIEW_MISSING = "review is not available in this build"
+LOCK_CHECK_SECONDS = 5.0  # how soon a run that died silently shows as crashed
 
 
 class AlssApp(App):
@@ -114,7 +115,20 @@ class AlssApp(App):
         worker = get_current_worker()
         last = None
         last_error = None
+        seen_mtime, checked_at = None, 0.0
         while not worker.is_cancelled:
+            # Re-read when the registry file changed, or every LOCK_CHECK_SECONDS for runs
+            # that died without a word (a crash changes a lock, not the registry).
+            try:
+                mtime = self.registry.path.stat().st_mtime_ns
+            except FileNotFoundError:
+                mtime = None
+            if last is not None and mtime == seen_mtime and time.monotonic() - checked_at < LOCK_CHECK_SECONDS \
+                    and not self._registry_wake.is_set():
+                self._registry_wake.wait(self.poll_seconds)
+                continue
+            self._registry_wake.clear()
+            seen_mtime, checked_at = mtime, time.monotonic()
             try:
                 rows = load_rows(self.registry)
             except AlssError as exc:
@@ -127,7 +141,6 @@ class AlssApp(App):
                     last = rows
                     self.post_message(RunsLoaded(rows))
             self._registry_wake.wait(self.poll_seconds)
-            self._registry_wake.clear()
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
         from alss_tui.tui.label_alerts import newly_waiting

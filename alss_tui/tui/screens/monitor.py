@@ -126,7 +126,7 @@ class MonitorScreen(Screen):
         title = self.query_one("#monitor-title", Static)
         hint = " · [b]r[/] to label this round" if status == "awaiting-labels" else ""
         title.update(f"{name}[dim]{self.run_id}[/]{what} · " + status_text(status).markup + hint
-                     + (f" · [red]{snap.error}[/]" if snap.error else ""))
+                     + (f" · [red]{snap.error}[/]" if snap.error else ""), layout=False)
 
     def _show_phase(self, snap: RunSnapshot) -> None:
         label = PHASE_NAMES.get(snap.phase, snap.phase)
@@ -134,7 +134,7 @@ class MonitorScreen(Screen):
             label = f"round {snap.phase_round} · {label}"
         if snap.total and snap.phase not in ("finished", "failed"):
             label += f" {snap.done}/{snap.total}"
-        self.query_one("#phase-label", Static).update(label)
+        self.query_one("#phase-label", Static).update(label, layout=False)  # fixed size: skip the layout pass
         bar = self.query_one("#phase-progress", ProgressBar)
         key = (snap.phase, snap.phase_round)
         if snap.phase == "finished":

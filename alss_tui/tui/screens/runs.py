@@ -12,6 +12,7 @@ from alss_tui.errors import AlssError
 from alss_tui.tui.run_rows import SORT_KEYS, RunRow, age, arrange
 from alss_tui.tui.status_style import status_text
 
+AGE_REFRESH_SECONDS = 30.0
 COLUMNS = ("", "id", "name", "strategy", "data", "status", "round", "labels", "acc", "best", "age")
 
 
@@ -56,6 +57,7 @@ class RunsScreen(Screen):
         self.query_one("#runs-table", DataTable).focus()
         if self.app.rows is not None:
             self.show_rows(self.app.rows)
+        self.set_interval(AGE_REFRESH_SECONDS, self._refresh_ages)
 
     # --- showing rows -----------------------------------------------------------------
 
@@ -92,6 +94,13 @@ class RunsScreen(Screen):
                    age(now - r.created))
         return (Text("✓" if r.id in self.marked else " ", style="bold"), *map(Text, plain), status_text(r.status),
                 *(Text(n, justify="right") for n in numbers))
+
+    def _refresh_ages(self) -> None:
+        """Ages grow while nothing else changes: rewrite that one column, not the table."""
+        table = self.query_one("#runs-table", DataTable)
+        now = self.app.clock()
+        for r in self.shown:
+            table.update_cell(r.id, "age", Text(age(now - r.created), justify="right"))
 
     def _summarize(self) -> None:
         counts: dict[str, int] = {}
