@@ -70,22 +70,27 @@ def ls(home: HomeOpt = None, json_out: JsonOpt = False,
                 "best_accuracy", "created", "updated", "error")
         print(json.dumps([{k: d.get(k) for k in keys} for d in docs], indent=1))
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     shown = docs if all_runs else docs[:limit]
     title = f"{len(docs)} runs" + (f" (newest {len(shown)}; --all shows every one)" if len(shown) < len(docs) else "")
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  padding=(0, 1, 0, 0), show_edge=False)
     for col, just in (("id", "left"), ("name", "left"), ("strategy", "left"), ("status", "left"),
-                      ("round", "right"), ("labels", "right"), ("accuracy", "right"), ("age", "right")):
-        table.add_column(col, justify=just, no_wrap=True, min_width=8 if col in ("id", "name") else None)
+                      ("round", "right"), ("labels", "right"), ("acc %", "right"), ("age", "right")):
+        # Status and id never shrink: they are what people scan the list for.
+        table.add_column(col, justify=just, no_wrap=True,
+                         min_width={"id": 8, "name": 8, "status": 15, "labels": 7}.get(col))
     styles = {"running": "green", "awaiting-labels": "yellow", "crashed": "red", "failed": "red",
               "finished": "dim", "starting": "green"}
     for d in shown:
         labels = f"{d.get('labelled', 0) or 0}/{d.get('budget', '?')}"
         table.add_row(d["id"], str(d.get("name", "")), str(d.get("strategy", "")),
                       f"[{styles.get(d['status'], '')}]{d['status']}[/]", str(d.get("round", "") if d.get("round") is not None else ""),
-                      labels, _fmt_acc(d.get("accuracy")), _age(d.get("created")))
+                      labels, "" if d.get("accuracy") is None else f"{100 * d['accuracy']:.1f}",
+                      _age(d.get("created")))
     Console().print(table)
 
 
