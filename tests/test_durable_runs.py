@@ -9,8 +9,8 @@ import pytest
 
 from conftest import cli
 
-TINY = ["--set", "vae.epochs=2", "--set", "vae.width=16", "--set", "task.width=16", "--set", "task.steps=120",
-        "--set", "sampling.initial=30", "--set", "sampling.per_round=20", "--set", "sampling.budget=110"]
+TINY = ["--set", "vae.epochs=2", "--set", "vae.width=16", "--set", "task.width=16", "--set", "task.steps=80",
+        "--set", "sampling.initial=30", "--set", "sampling.per_round=20", "--set", "sampling.budget=90"]
 
 
 def _events(home, run_id):
@@ -126,12 +126,12 @@ def test_export_writes_labels_with_reasons_rounds_and_config(home, finished_run,
     import csv
 
     labels = list(csv.DictReader((out / "labels.csv").open()))
-    assert len(labels) == 110 and len({r["pool_index"] for r in labels}) == 110
+    assert len(labels) == 90 and len({r["pool_index"] for r in labels}) == 90
     assert {r["labelled_by"] for r in labels} == {"simulated"}
-    assert {r["round"] for r in labels} == {"0", "1", "2", "3", "4"}
+    assert {r["round"] for r in labels} == {"0", "1", "2", "3"}
     assert {r["strategy"] for r in labels} == {"initial", "random"}
     rounds = list(csv.DictReader((out / "rounds.csv").open()))
-    assert [int(r["labelled"]) for r in rounds] == [30, 50, 70, 90, 110]
+    assert [int(r["labelled"]) for r in rounds] == [30, 50, 70, 90]
     assert "strategy = \"random\"" in (out / "config.toml").read_text()
 
 
@@ -173,7 +173,7 @@ def test_damaged_files_give_one_line_and_lose_nothing(home, finished_run):
     assert cli("doctor", "--rebuild").returncode == 0
     docs = json.loads(cli("ls", "--json").stdout)
     assert [d["id"] for d in docs] == [finished_run]
-    assert docs[0]["labelled"] == 110 and docs[0]["status"] == "finished"
+    assert docs[0]["labelled"] == 90 and docs[0]["status"] == "finished"
     assert (folder / "events.jsonl").exists() and (folder / "config.toml").exists()
 
 
