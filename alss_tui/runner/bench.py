@@ -91,11 +91,12 @@ class Manifest:
         if path.is_file():
             known = cls.load(path)
             manifest.cells, manifest.vae_seconds = known.cells, known.vae_seconds
-        for seed in seeds:
-            for strategy in strategies:
-                cell = Cell(strategy, seed)
-                manifest.cells.setdefault(cell.key, cell)
-        manifest.save()
+        missing = [Cell(strategy, seed) for seed in seeds for strategy in strategies
+                   if Cell(strategy, seed).key not in manifest.cells]
+        for cell in missing:
+            manifest.cells[cell.key] = cell
+        if missing or not path.is_file():  # a pure read (e.g. --summary-only) never rewrites it
+            manifest.save()
         return manifest
 
     @classmethod

@@ -135,12 +135,16 @@ def plot(summary: dict, out: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=130)
-    for strategy, s in summary["strategies"].items():
+    names = list(summary["strategies"])
+    colours = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    for k, (strategy, s) in enumerate(summary["strategies"].items()):
         x = np.array([p["labelled"] for p in s["curve"]])
         m = np.array([p["accuracy"]["mean"] for p in s["curve"]])
         sd = np.array([p["accuracy"]["std"] for p in s["curve"]])
-        (line,) = ax.plot(x, m, marker="o", markersize=3, label=f"{strategy} (n={s['runs']})")
-        ax.fill_between(x, m - sd, m + sd, color=line.get_color(), alpha=0.18, linewidth=0)
+        latent = strategy.startswith(("snn", "si"))  # ALSS strategies dashed, baselines solid
+        (line,) = ax.plot(x, m, marker="o", markersize=3, color=colours(k), linestyle="--" if latent else "-",
+                          label=f"{strategy} (n={s['runs']})")
+        ax.fill_between(x, m - sd, m + sd, color=line.get_color(), alpha=0.12, linewidth=0)
     cfg = summary["config"]
     ax.set_xlabel("labelled images")
     ax.set_ylabel("test accuracy")
