@@ -18,6 +18,18 @@ def _events(home, run_id):
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+# Runs that must still be alive when the test kills them: longer rounds, same shape.
+LONG_ROUNDS = TINY + ["--set", "task.steps=300"]
+ALIVE = TINY + ["--set", "task.steps=20000"]
+
+
+def _pid(home, run_id):
+    from alss_tui.store.run_folder import RunFolder
+    from alss_tui.store.status import runner_pid
+
+    return runner_pid(RunFolder(home / "runs" / run_id))
+
+
 def _picks_and_labels(events):
     """Per round: the items proposed and the labels applied (last record of a round wins)."""
     picks, labels = {}, {}
@@ -49,13 +61,13 @@ def _wait_for(predicate, timeout=180.0):
 
 
 def test_kill_minus_9_mid_round_then_resume_matches_an_uninterrupted_run(home):
-    reference = cli("run", "experiments/digits-snn.toml", "--json", *TINY)
+    reference = cli("run", "experiments/digits-snn.toml", "--json", *LONG_ROUNDS)
     assert reference.returncode == 0, reference.stderr
     ref_id = json.loads(reference.stdout)["run_id"]
     ref_picks, ref_labels = _picks_and_labels(_events(home, ref_id))
     ref_rows = json.loads(reference.stdout)["rounds"]
 
-    started = cli("run", "experiments/digits-snn.toml", "--detach", *TINY)
+    started = cli("run", "experiments/digits-snn.toml", "--detach", *LONG_ROUNDS)
     assert started.returncode == 0, started.stderr
     run_id = started.stdout.strip()
 
@@ -67,9 +79,9 @@ def test_kill_minus_9_mid_round_then_resume_matches_an_uninterrupted_run(home):
             return False
 
     assert _wait_for(in_round_2_training), "runner never reached round 2"
-    shown = json.loads(cli("show", run_id, "--json").stdout)
-    assert shown["status"] == "running" and shown["pid"]
-    os.kill(shown["pid"], signal.SIGKILL)
+    pid = _pid(home, run_id)  # read in-process: the kill must land mid-run, not after a CLI round trip
+    assert pid
+    os.kill(pid, signal.SIGKILL)
     assert _wait_for(lambda: _status(home, run_id) == "crashed", 30)
     listed = {d["id"]: d for d in json.loads(cli("ls", "--json").stdout)}
     assert listed[run_id]["status"] == "crashed"
@@ -87,15 +99,16 @@ def test_kill_minus_9_mid_round_then_resume_matches_an_uninterrupted_run(home):
 
 def test_resume_refuses_a_running_run_and_unknown_ids(home):
     assert "no run matches" in cli("run", "--resume", "nope").stderr
-    started = cli("run", "experiments/digits-snn.toml", "--detach", *TINY)
+    started = cli("run", "experiments/digits-snn.toml", "--detach", *ALIVE)
     run_id = started.stdout.strip()
     assert _wait_for(lambda: _status(home, run_id) == "running", 60)
+    shown = json.loads(cli("show", run_id, "--json").stdout)
+    assert shown["status"] == "running" and shown["pid"] == _pid(home, run_id)
     second = cli("run", "--resume", run_id)
     assert second.returncode == 1 and "already running" in second.stderr
     removed = cli("rm", run_id, "--yes")
     assert removed.returncode == 1 and "is running" in removed.stderr
-    pid = json.loads(cli("show", run_id, "--json").stdout)["pid"]
-    os.kill(pid, signal.SIGKILL)
+    os.kill(_pid(home, run_id), signal.SIGKILL)
     assert _wait_for(lambda: _status(home, run_id) == "crashed", 30)
     assert cli("rm", run_id, "--yes").returncode == 0
     assert not (home / "runs" / run_id).exists()

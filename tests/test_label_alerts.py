@@ -39,7 +39,9 @@ def test_the_dashboard_rings_when_a_run_waits(home):
                 await wait_for(pilot, lambda: app.rows is not None and app.rows[0].status == "running", what="rows")
                 registry.upsert(folder.run_id, status="awaiting-labels", waiting_round=1)
                 await wait_for(pilot, lambda: rings, what="the bell")
-                assert any("waits for your labels" in n.message for n in app._notifications)
+                # notify() posts a message: the notification lands a moment after the bell
+                await wait_for(pilot, lambda: any("waits for your labels" in n.message for n in app._notifications),
+                               what="the notification")
                 await pilot.pause(0.5)
                 assert len(rings) == 1  # once per wait, not once per poll
 
