@@ -161,6 +161,12 @@ def validate(cfg: RunConfig) -> RunConfig:
     return cfg
 
 
+def check_budget(cfg: RunConfig, pool_size: int) -> None:
+    """The one check that needs the data: the budget must fit the pool."""
+    if cfg.sampling.budget > pool_size:
+        raise ConfigError(f"sampling.budget: {cfg.sampling.budget} is larger than the pool ({pool_size} images)")
+
+
 # --- typed conversion -------------------------------------------------------
 
 def _type_name(tp: Any) -> str:

@@ -88,6 +88,7 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from alss_tui.config import check_budget
     from alss_tui.data.loaders import load_dataset
     from alss_tui.runner.bench import Manifest, run_grid
     from alss_tui.runner.bench_report import plot as plot_figure, summarize
@@ -97,9 +98,7 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
     dataset = None
     if not summary_only:
         dataset = load_dataset(base.data)
-        if base.sampling.budget > len(dataset.pool_images):
-            fail(f"sampling.budget: {base.sampling.budget} is larger than the pool "
-                 f"({len(dataset.pool_images)} images)")
+        check_budget(base, len(dataset.pool_images))
     manifest = Manifest.open(home_dir, base, names, seed_values)
     cells = manifest.ordered()
     done = sum(c.status == "finished" for c in cells)

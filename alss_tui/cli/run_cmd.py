@@ -58,7 +58,7 @@ def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False
         from alss_tui.data.loaders import load_dataset
 
         # Check data and budget here, so a bad config fails in this terminal, not in a log file.
-        _check_budget(cfg, load_dataset(cfg.data))
+        config_mod.check_budget(cfg, len(load_dataset(cfg.data).pool_images))
         folder = RunFolder.create(registry.runs_dir, cfg)
         registry.upsert(folder.run_id, status="created", **registry_fields(cfg))
         _detach(home_dir, folder, registry, json_out)
@@ -69,14 +69,6 @@ def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False
     folder = RunFolder.create(registry.runs_dir, cfg)
     registry.upsert(folder.run_id, status="created", **registry_fields(cfg))
     _execute(folder, json_out, engine=engine, registry=registry, quiet=quiet)
-
-
-def _check_budget(cfg, dataset) -> None:
-    from alss_tui.errors import ConfigError
-
-    if cfg.sampling.budget > len(dataset.pool_images):
-        raise ConfigError(f"sampling.budget: {cfg.sampling.budget} is larger than the pool "
-                          f"({len(dataset.pool_images)} images)")
 
 
 def _detach(home_dir, folder, registry, json_out: bool) -> None:

@@ -24,7 +24,7 @@ from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import Selection, SelectionState
 from alss_tui.core import training
 from alss_tui.data.pool import Dataset, Pool
-from alss_tui.errors import ConfigError, LabelError
+from alss_tui.errors import LabelError
 from alss_tui.models.classifier import SmallCNN
 from alss_tui.models.vae import ConvVAE
 
@@ -33,9 +33,7 @@ CHECKPOINT_FORMAT = 1
 
 class Engine:
     def __init__(self, cfg: RunConfig, dataset: Dataset):
-        if cfg.sampling.budget > len(dataset.pool_images):
-            raise ConfigError(f"sampling.budget: {cfg.sampling.budget} is larger than the pool "
-                              f"({len(dataset.pool_images)} images)")
+        config_mod.check_budget(cfg, len(dataset.pool_images))
         self.cfg = cfg
         self.dataset = dataset
         self.n_classes = len(dataset.classes)
