@@ -21,6 +21,7 @@ DEVICES = ("auto", "cpu", "cuda")
 ORACLES = ("simulated", "human", "file", "function")
 SEED_CHOICES = ("random", "hardest", "uncertain")
 CORESET_SPACES = ("features", "latent")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,12 @@ class TaskConfig:
     steps: int = 300
     batch_size: int = 64
     lr: float = 2e-3
+    # "cosine" decays the rate to zero over a round's steps: the model a round ends
+    # with no longer depends on where the last noisy steps landed (experiments/README.md).
+    lr_schedule: str = "cosine"
     weight_decay: float = 5e-4
+    # Random translations of up to this many pixels per training image (0 = off).
+    augment_shift: int = 0
     # true: a fresh model each round (the labelled set changed, so start clean);
     # false: continue from last round's weights.
     restart_each_round: bool = True
@@ -139,6 +145,8 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check(t.batch_size >= 1, "task.batch_size", "must be >= 1")
     _check(t.lr > 0, "task.lr", "must be > 0")
     _check(t.weight_decay >= 0, "task.weight_decay", "must be >= 0")
+    _check(t.lr_schedule in LR_SCHEDULES, "task.lr_schedule", f"must be one of {', '.join(LR_SCHEDULES)}")
+    _check(0 <= t.augment_shift <= 8, "task.augment_shift", "must be between 0 and 8 pixels")
     _check(s.strategy in STRATEGY_NAMES, "sampling.strategy",
            f"unknown strategy {s.strategy!r}; one of {', '.join(STRATEGY_NAMES)}")
     _check(s.initial >= 1, "sampling.initial", "must be >= 1")

@@ -29,7 +29,7 @@ def tables(doc: dict) -> str:
     lines.append("")
     targets = doc["targets"]
     head = ["strategy"] + [f"labels to {t * 100:g}%" for t in targets] + [
-        "AUC (%)", "selection s / round", "share of round", "fwd passes / round", "bwd passes / round",
+        "AUC (%)", "largest drop (pts)", "selection s / round", "share of round", "fwd passes / round", "bwd passes / round",
         "worst-class recall at end (%)"]
     lines += ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for name, s in strategies.items():
@@ -42,7 +42,7 @@ def tables(doc: dict) -> str:
             reach.append(text)
         worst = s["final_recall"]["worst_class"] if s["final_recall"] else None
         lines.append("| " + " | ".join([
-            name, *reach, pm(s["auc"]), pm(s["selection_seconds_per_round"], "{:.3f}", 1),
+            name, *reach, pm(s["auc"]), pm(s.get("largest_drop"), "{:.2f}"), pm(s["selection_seconds_per_round"], "{:.3f}", 1),
             pm(s["selection_share_of_round"], "{:.1f}"), pm(s["forward_passes_per_round"], "{:.0f}", 1),
             pm(s["backward_passes_per_round"], "{:.0f}", 1), pm(worst, "{:.1f}")]) + " |")
     return "\n".join(lines)

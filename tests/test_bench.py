@@ -23,6 +23,9 @@ def test_bench_of_two_strategies_and_two_seeds_writes_a_well_formed_summary(home
             acc = point["accuracy"]
             assert 0.0 < acc["mean"] <= 1.0 and acc["std"] >= 0.0 and len(point["per_seed"]) == 2
         assert 0.0 < s["auc"]["mean"] <= 1.0
+        per_seed = list(zip(*(p["per_seed"] for p in s["curve"])))
+        drops = [max([0.0] + [a - b for a, b in zip(run, run[1:])]) for run in per_seed]
+        assert abs(s["largest_drop"]["mean"] - sum(drops) / len(drops)) < 1e-9
         assert set(s["labels_to_reach"]) == {"0.90", "0.95"}
         assert len(s["final_recall"]["per_class_mean"]) == 10
     # Same initial subset for every strategy of a seed: round-0 accuracies are identical.

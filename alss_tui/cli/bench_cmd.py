@@ -166,7 +166,7 @@ def _tables(summary: dict):
     cost.add_column("strategy")
     for t in summary["targets"]:
         cost.add_column(f"labels to {t * 100:g}%", justify="right")
-    for col in ("AUC (%)", "select s", "fwd passes", "bwd passes", "worst-class recall (%)"):
+    for col in ("AUC (%)", "largest drop (pts)", "select s", "fwd passes", "bwd passes", "worst-class recall (%)"):
         cost.add_column(col, justify="right")
     for name, s in strategies.items():
         reach = []
@@ -177,7 +177,8 @@ def _tables(summary: dict):
                 text += f" ({r['reached']}/{r['of']})"
             reach.append(text)
         worst = s["final_recall"]["worst_class"] if s["final_recall"] else None
-        cost.add_row(name, *reach, _pm(s["auc"], "{:.2f}", 100), _pm(s["selection_seconds_per_round"], "{:.3f}"),
+        cost.add_row(name, *reach, _pm(s["auc"], "{:.2f}", 100), _pm(s.get("largest_drop"), "{:.2f}", 100),
+                     _pm(s["selection_seconds_per_round"], "{:.3f}"),
                      _pm(s["forward_passes_per_round"], "{:.0f}"), _pm(s["backward_passes_per_round"], "{:.0f}"),
                      _pm(worst, "{:.1f}", 100))
     yield cost

@@ -8,6 +8,7 @@ measured against.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Iterator
 
@@ -111,8 +112,12 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: Ta
     model.train()
     window, running = max(1, cfg.steps // 10), []
     for step in range(cfg.steps):
+        set_learning_rate(opt, scheduled_lr(cfg, step))
         idx = torch.randint(n, (batch,), generator=gen)
-        xb, yb = x[idx].to(device), y[idx].to(device)
+        xb, yb = x[idx], y[idx]
+        if cfg.augment_shift:
+            xb = random_shift(xb, cfg.augment_shift, gen)
+        xb, yb = xb.to(device), yb.to(device)
         loss = F.cross_entropy(model(xb), yb)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -125,6 +130,29 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: Ta
         if (p := throttle(step + 1)) is not None:
             yield p
     model.eval()
+
+
+def scheduled_lr(cfg: TaskConfig, step: int) -> float:
+    """The learning rate of `step` (0-based) within one round's training."""
+    if cfg.lr_schedule == "cosine":
+        return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * step / cfg.steps))
+    return cfg.lr
+
+
+def set_learning_rate(opt: torch.optim.Optimizer, lr: float) -> None:
+    for group in opt.param_groups:
+        group["lr"] = lr
+
+
+def random_shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
+    """Translate each image by its own random offset of up to `max_shift` pixels (zero fill)."""
+    b, c, h, w = x.shape
+    padded = F.pad(x, (max_shift, max_shift, max_shift, max_shift))
+    dy = torch.randint(2 * max_shift + 1, (b,), generator=gen)
+    dx = torch.randint(2 * max_shift + 1, (b,), generator=gen)
+    rows = (dy[:, None] + torch.arange(h))[:, None, :, None]
+    cols = (dx[:, None] + torch.arange(w))[:, None, None, :]
+    return padded[torch.arange(b)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
 
 
 def make_task_optimizer(model: nn.Module, cfg: TaskConfig) -> torch.optim.Optimizer:

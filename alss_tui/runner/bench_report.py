@@ -60,6 +60,15 @@ def normalised_auc(labelled: list[int], accuracy: list[float]) -> float:
     return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2) / (x[-1] - x[0]))
 
 
+def largest_drop(accuracy: list[float]) -> float:
+    """The biggest fall in accuracy from one round to the next (0 if it never falls).
+
+    Labels only ever get added, so a fall is training noise: the figure a recipe
+    that converges keeps well under a point.
+    """
+    return float(max([0.0] + [a - b for a, b in zip(accuracy, accuracy[1:])]))
+
+
 def _mean_std(values: list[float]) -> dict:
     arr = np.asarray([v for v in values if v is not None and not math.isnan(v)], float)
     if len(arr) == 0:
@@ -110,6 +119,7 @@ def summarize(manifest: Manifest, runs_dir: Path, targets=DEFAULT_TARGETS) -> di
             "curve": by_count,
             "labels_to_reach": reach,
             "auc": _mean_std([normalised_auc(c["labelled"], c["accuracy"]) for c in curves]),
+            "largest_drop": _mean_std([largest_drop(c["accuracy"]) for c in curves]),
             "selection_seconds_per_round": _mean_std([float(np.mean(c["selection_seconds"]))
                                                       for c in curves if c["selection_seconds"]]),
             "forward_passes_per_round": _mean_std([float(np.mean(c["forward_passes"]))

@@ -7,7 +7,8 @@ cached under $ALSS_HOME/cache. Its test accuracy is stored beside it and
 printed by `reference_accuracy`; a benchmark that uses it must say so.
 
     --set oracle.kind=function --set oracle.function=alss_tui.runner.reference_oracle:digits
-    --set oracle.function=alss_tui.runner.reference_oracle:mnist   # reads $ALSS_MNIST_ROOT
+    --set oracle.function=alss_tui.runner.reference_oracle:mnist     # reads $ALSS_MNIST_ROOT
+    --set oracle.function=alss_tui.runner.reference_oracle:cifar10   # reads $ALSS_CIFAR10_ROOT
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from alss_tui.config import DataConfig, TaskConfig
 from alss_tui.errors import ConfigError
 
 # Wider and longer than a strategy's recipe: the stand-in oracle should be near the data's ceiling.
-REFERENCE_RECIPE = TaskConfig(width=32, steps=3000, batch_size=128, lr=2e-3, weight_decay=5e-4)
+REFERENCE_RECIPE = TaskConfig(width=32, steps=3000, batch_size=128, lr=2e-3, weight_decay=5e-4,
+                              lr_schedule="cosine")
+ROOT_VARIABLES = {"mnist": "ALSS_MNIST_ROOT", "cifar10": "ALSS_CIFAR10_ROOT"}
 _loaded: dict[str, object] = {}
 
 
@@ -72,24 +75,32 @@ def _label(data: DataConfig, images: np.ndarray, recipe: TaskConfig = REFERENCE_
     return [int(c) for c in logits.argmax(1)]
 
 
-def _mnist_config() -> DataConfig:
-    root = os.environ.get("ALSS_MNIST_ROOT", "")
+def _data_config(dataset: str) -> DataConfig:
+    if dataset == "digits":
+        return DataConfig(dataset="digits")
+    variable = ROOT_VARIABLES[dataset]
+    root = os.environ.get(variable, "")
     if not root:
-        raise ConfigError("oracle.function: the mnist reference labeller needs $ALSS_MNIST_ROOT (the MNIST folder)")
-    return DataConfig(dataset="mnist", data_root=root)
+        raise ConfigError(f"oracle.function: the {dataset} reference labeller needs ${variable} "
+                          f"(the {dataset} folder)")
+    return DataConfig(dataset=dataset, data_root=root)
 
 
 def digits(images: np.ndarray) -> list[int]:
     """Label 8x8 digit images with a CNN trained on the whole digits pool."""
-    return _label(DataConfig(dataset="digits"), images)
+    return _label(_data_config("digits"), images)
 
 
 def mnist(images: np.ndarray) -> list[int]:
     """Label 28x28 MNIST-like images with a CNN trained on all 60,000 MNIST training images."""
-    return _label(_mnist_config(), images)
+    return _label(_data_config("mnist"), images)
+
+
+def cifar10(images: np.ndarray) -> list[int]:
+    """Label 32x32 colour images with a CNN trained on every labelled CIFAR-10 training image found."""
+    return _label(_data_config("cifar10"), images)
 
 
 def reference_accuracy(dataset: str) -> float:
-    """Test accuracy of the reference labeller for `digits` or `mnist`."""
-    data = DataConfig(dataset="digits") if dataset == "digits" else _mnist_config()
-    return float(_reference(data)[1])
+    """Test accuracy of the reference labeller for `digits`, `mnist` or `cifar10`."""
+    return float(_reference(_data_config(dataset))[1])

@@ -1,0 +1,54 @@
+"""The task-model recipe: learning-rate schedule, shift augmentation, the noise figure."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from alss_tui.config import ConfigError, TaskConfig, apply_overrides, RunConfig
+from alss_tui.core import training
+from alss_tui.runner.bench_report import largest_drop
+
+
+def test_cosine_schedule_starts_at_the_rate_and_decays_to_nearly_zero():
+    cfg = TaskConfig(steps=100, lr=0.01, lr_schedule="cosine")
+    rates = [training.scheduled_lr(cfg, s) for s in range(cfg.steps)]
+    assert rates[0] == pytest.approx(0.01)
+    assert all(a >= b for a, b in zip(rates, rates[1:]))
+    assert rates[-1] < 0.01 * 0.001
+    assert rates[50] == pytest.approx(0.005)
+    assert training.scheduled_lr(TaskConfig(steps=100, lr=0.01, lr_schedule="constant"), 99) == 0.01
+
+
+def test_training_applies_the_schedule_to_the_optimiser():
+    cfg = TaskConfig(steps=20, lr=0.01, lr_schedule="cosine", width=4, batch_size=8)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
+    opt = training.make_task_optimizer(model, cfg)
+    x, y = torch.rand(32, 1, 4, 4), torch.randint(3, (32,))
+    list(training.train_classifier(model, x, y, cfg, 0, torch.device("cpu"), 0, opt))
+    assert opt.param_groups[0]["lr"] == pytest.approx(training.scheduled_lr(cfg, cfg.steps - 1))
+
+
+def test_random_shift_moves_each_image_whole_within_the_bound():
+    x = torch.zeros(64, 1, 9, 9)
+    x[:, 0, 4, 4] = 1.0  # one bright pixel in the centre
+    out = training.random_shift(x, 2, training.torch_generator(0))
+    assert out.shape == x.shape and out.sum().item() == pytest.approx(64.0)  # nothing lost at +-2 px
+    positions = {tuple((img[0] == 1).nonzero()[0].tolist()) for img in out}
+    assert all(abs(r - 4) <= 2 and abs(c - 4) <= 2 for r, c in positions)
+    assert len(positions) > 10  # per-image offsets, not one shift for the batch
+
+
+def test_recipe_fields_are_validated():
+    with pytest.raises(ConfigError, match="task.lr_schedule"):
+        apply_overrides(RunConfig(), ["task.lr_schedule=linear"])
+    with pytest.raises(ConfigError, match="task.augment_shift"):
+        apply_overrides(RunConfig(), ["task.augment_shift=20"])
+
+
+def test_largest_drop_is_the_biggest_fall_between_rounds():
+    assert largest_drop([0.8, 0.85, 0.83, 0.9, 0.86]) == pytest.approx(0.04)
+    assert largest_drop([0.8, 0.9, 0.95]) == 0.0
+    assert math.isclose(largest_drop([0.5]), 0.0)
