@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from textual.app import App
 
 from alss_tui import config as config_mod
-from alss_tui.config import OracleConfig, RunConfig
+from alss_tui.config import OracleConfig, RunConfig, SamplingConfig
 from alss_tui.store.registry import Registry
 from alss_tui.store.run_folder import RunFolder
+from alss_tui.tui.screens.review import ReviewScreen
+
+SIZE = (130, 40)
+
+
+class HostApp(App):
+    """Stands in for the dashboard: pushes the Review screen like `make_app(start="review")` does."""
+
+    def __init__(self, home, run_id, round=None):
+        super().__init__()
+        self.args = (home, run_id, round)
+
+    def on_mount(self):
+        self.push_screen(ReviewScreen(*self.args))
+
+
+def drive_review(home: Path, run_id: str, scenario, size: tuple[int, int] = SIZE):
+    """Open the Review screen of `run_id`, let it paint, then `await scenario(app, pilot)`;
+    returns what the scenario returns."""
+    async def main():
+        app = HostApp(home, run_id)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            return await scenario(app, pilot)
+    return asyncio.run(main())
 
 
 def make_waiting_run(home: Path, n: int = 12, classes: tuple[str, ...] = tuple("0123456789"), round: int = 1,
@@ -18,7 +45,8 @@ def make_waiting_run(home: Path, n: int = 12, classes: tuple[str, ...] = tuple("
                      side: int = 8, channels: int = 1, run_id: str | None = None) -> RunFolder:
     """A run whose round `round` has `n` candidates in review/, nothing submitted yet."""
     registry = Registry(home)
-    cfg = replace(RunConfig(name="review-test"), oracle=OracleConfig(kind=oracle))
+    cfg = replace(RunConfig(name="review-test"), oracle=OracleConfig(kind=oracle),
+                  sampling=SamplingConfig(strategy=strategy))
     if run_id is None:
         folder = RunFolder.create(registry.runs_dir, cfg)
     else:  # a fixed id, for snapshots
@@ -33,16 +61,22 @@ def make_waiting_run(home: Path, n: int = 12, classes: tuple[str, ...] = tuple("
 
 def write_round(folder: RunFolder, round: int, n: int, classes=tuple("0123456789"), strategy: str = "snn",
                 synthetic: bool = False, side: int = 8, channels: int = 1) -> list[dict]:
+    """Candidates as the strategy writes them: latent ones (snn, si, ...) with a seed, a
+    distance and the decoded image; the others (entropy-sub, ...) with an uncertainty score."""
     rng = np.random.default_rng(round)
+    latent = strategy.startswith(("snn", "si"))
     items = [-(k + 1) for k in range(n)] if synthetic else [100 + 7 * k for k in range(n)]
-    candidates = [{"item": item, "kind": "synthetic" if synthetic else "pool", "seed_index": 3 + k,
-                   "seed_label": k % len(classes), "distance": 0.5 + k / 10, "loss_before": 0.2,
-                   "loss_after": 1.3, "prediction": (k + 1) % len(classes), "score": None}
+    candidates = [{"item": item, "kind": "synthetic" if synthetic else "pool",
+                   "seed_index": 3 + k if latent else None, "seed_label": k % len(classes) if latent else None,
+                   "distance": 0.5 + k / 10 if latent else None, "loss_before": 0.2 if latent else None,
+                   "loss_after": 1.3 if latent else None, "prediction": (k + 1) % len(classes),
+                   "score": None if latent else 2.0 - k / 100}
                   for k, item in enumerate(items)]
     arrays = {"items": np.array(items, dtype=np.int64),
-              "images": rng.integers(0, 256, (n, channels, side, side), dtype=np.uint8),
-              "seeds": rng.integers(0, 256, (n, channels, side, side), dtype=np.uint8),
-              "decoded": rng.integers(0, 256, (n, channels, side, side), dtype=np.uint8)}
+              "images": rng.integers(0, 256, (n, channels, side, side), dtype=np.uint8)}
+    if latent:
+        arrays["seeds"] = rng.integers(0, 256, (n, channels, side, side), dtype=np.uint8)
+        arrays["decoded"] = rng.integers(0, 256, (n, channels, side, side), dtype=np.uint8)
     folder.write_review(round, {"round": round, "strategy": strategy, "classes": list(classes),
                                 "candidates": candidates}, arrays)
     return candidates

@@ -1,7 +1,6 @@
 """A real runner with a person as the label source: it waits (idle), continues after a
 submit, survives a kill while waiting, and runs on an unlabelled image folder."""
 
-import asyncio
 import csv
 import json
 import os
@@ -15,9 +14,8 @@ import pytest
 
 from alss_tui.store.labels import LabelLog
 from alss_tui.store.registry import Registry
-from alss_tui.tui.dialogs.confirm import ConfirmDialog
 from conftest import REPO, cli
-from test_review_screen import HostApp
+from review_helpers import drive_review
 
 pytestmark = pytest.mark.slow
 
@@ -83,6 +81,10 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def read_events(folder_path):
+    return [json.loads(x) for x in (folder_path / "events.jsonl").read_text().splitlines()]
+
+
 def label_csv(tmp_path, name, rows):
     path = tmp_path / name
     with open(path, "w", newline="") as fh:
@@ -101,28 +103,25 @@ def test_review_gate_keyboard_submit_kill_and_resume(home, tmp_path):
         time.sleep(2.0)
         assert cpu_seconds(proc.pid) - before < 0.15
 
-        async def label_rounds_0_and_1():
-            app = HostApp(home, run_id)
-            async with app.run_test(size=(130, 40)) as pilot:
-                await pilot.pause()
-                screen = app.screen
-                assert screen.session.round == 0 and screen.session.total == 10
-                await pilot.press("1", "2", "x", "backspace", "3")  # undo the reject, label instead
-                await pilot.press(*"4567890")  # candidates 3-9
-                await pilot.press("x")  # the cursor stays on the last one: re-decided as a reject
-                await pilot.press("enter")
-                await pilot.pause()
-                assert screen.session.state.is_submitted
-                # The runner continues; the screen notices round 1 by itself.
-                for _ in range(240):
-                    await pilot.pause(0.5)
-                    if screen.session.round == 1:
-                        break
-                assert screen.session.round == 1 and not screen.session.read_only
-                await pilot.press("a", "x")  # two decisions, then the runner dies
-                return dict(screen.session.decisions)
+        async def label_rounds_0_and_1(app, pilot):
+            screen = app.screen
+            assert screen.session.round == 0 and screen.session.total == 10
+            await pilot.press("1", "2", "x", "backspace", "3")  # undo the reject, label instead
+            await pilot.press(*"4567890")  # candidates 3-9
+            await pilot.press("x")  # the cursor stays on the last one: re-decided as a reject
+            await pilot.press("enter")
+            await pilot.pause()
+            assert screen.session.state.is_submitted
+            # The runner continues; the screen notices round 1 by itself.
+            for _ in range(240):
+                await pilot.pause(0.5)
+                if screen.session.round == 1:
+                    break
+            assert screen.session.round == 1 and not screen.session.read_only
+            await pilot.press("a", "x")  # two decisions, then the runner dies
+            return dict(screen.session.decisions)
 
-        kept = asyncio.run(label_rounds_0_and_1())
+        kept = drive_review(home, run_id, label_rounds_0_and_1)
         state0 = LabelLog(folder_path / "labels.jsonl").round(0)
         assert sorted(v for v in state0.current().values() if v is not None) == [1, 2, 3, 4, 5, 6, 7, 8, 9]
         assert list(state0.current().values()).count(None) == 1
@@ -141,13 +140,10 @@ def test_review_gate_keyboard_submit_kill_and_resume(home, tmp_path):
         again = json.loads((folder_path / "review" / "r001.json").read_text())
         assert [c["item"] for c in again["candidates"]] == [c["item"] for c in first["candidates"]]
 
-        async def reopen():
-            app = HostApp(home, run_id)
-            async with app.run_test(size=(130, 40)) as pilot:
-                await pilot.pause()
-                return app.screen.session.round, dict(app.screen.session.decisions)
+        async def reopen(app, pilot):
+            return app.screen.session.round, dict(app.screen.session.decisions)
 
-        assert asyncio.run(reopen()) == (1, kept)
+        assert drive_review(home, run_id, reopen) == (1, kept)
         rest = [(c["item"], "5") for c in again["candidates"] if c["item"] not in kept]
         done = cli("label", run_id, "--from", str(label_csv(tmp_path, "r1.csv", rest)))
         assert done.returncode == 0, done.stderr
@@ -160,7 +156,7 @@ def test_review_gate_keyboard_submit_kill_and_resume(home, tmp_path):
     finally:
         if resumed.poll() is None:
             os.killpg(resumed.pid, signal.SIGKILL)
-    events = [json.loads(x) for x in (folder_path / "events.jsonl").read_text().splitlines()]
+    events = read_events(folder_path)
     applied = {e["round"]: e for e in events if e["type"] == "LabelsApplied"}
     assert applied[1]["added"] == 6 - 1 and applied[1]["rejected"] == 1  # the kept reject counts
     assert applied[2]["added"] == 6
@@ -196,7 +192,7 @@ def test_unlabelled_folder_runs_with_a_person_as_the_only_label_source(home, tmp
             os.killpg(proc.pid, signal.SIGKILL)
     doc = Registry(home).get(run_id)
     assert doc["status"] == "finished" and doc["accuracy"] is None  # no test split: nothing to score
-    events = [json.loads(x) for x in (folder_path / "events.jsonl").read_text().splitlines()]
+    events = read_events(folder_path)
     finished = events[-1]
     assert finished["type"] == "RunFinished" and finished["accuracy"] is None
     assert finished["labelled"] == 6 + 5  # every fourth answer was a reject
@@ -223,7 +219,7 @@ def test_si_synthetic_images_are_labelled_by_a_person(home, tmp_path):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    events = [json.loads(x) for x in (folder_path / "events.jsonl").read_text().splitlines()]
+    events = read_events(folder_path)
     applied = [e for e in events if e["type"] == "LabelsApplied" and e["round"] == 1][0]
     assert applied["added"] == 3 and applied["rejected"] == 1
     assert events[-1]["type"] == "RunFinished" and events[-1]["labelled"] == 8 + 3

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -91,6 +90,7 @@ def _execute(folder, json_out: bool, resume: bool = False, engine=None, registry
 
     from alss_tui.config import to_dict
     from alss_tui.runner.execute import execute
+    from alss_tui.store.jsonl import finite_or_none
 
     console = Console(stderr=json_out, quiet=json_out or quiet)
     start = time.perf_counter()
@@ -105,16 +105,12 @@ def _execute(folder, json_out: bool, resume: bool = False, engine=None, registry
     cfg = folder.load_config()
     if json_out:
         doc = {"run_id": folder.run_id, "config": to_dict(cfg), "rounds": rows, "folder": str(folder.path),
-               "labelled": engine.labelled_count, "accuracy": _num(engine.last_accuracy),
+               "labelled": engine.labelled_count, "accuracy": finite_or_none(engine.last_accuracy),
                "seconds": round(time.perf_counter() - start, 3)}
         print(json.dumps(doc, indent=2))
     elif not quiet:
         console.print(_table(folder.run_id, cfg.name, rows))
         console.print(f"run folder: {folder.path}")
-
-
-def _num(x):
-    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
 
 
 def _round_rows(folder) -> list[dict]:

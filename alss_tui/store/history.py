@@ -6,15 +6,10 @@ registry rebuild. After a resume a round can appear twice: the last one wins.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-from alss_tui.store.jsonl import JsonlReader
+from alss_tui.store.jsonl import JsonlReader, finite_or_none
 from alss_tui.store.run_folder import RunFolder
-
-
-def _finite(x):
-    return x if isinstance(x, (int, float)) and math.isfinite(x) else None
 
 
 @dataclass
@@ -76,7 +71,7 @@ def load_history(folder: RunFolder) -> RunHistory:
                     history.labels[item] = LabelRecord(item, label, e["round"], strategy, why)
             elif kind == "RoundFinished":
                 row = history.rounds.setdefault(e["round"], {})
-                row.update({"round": e["round"], "labelled": e["labelled"], "accuracy": _finite(e["accuracy"]),
+                row.update({"round": e["round"], "labelled": e["labelled"], "accuracy": finite_or_none(e["accuracy"]),
                             "seconds": e["seconds"], "phase_seconds": e.get("phase_seconds", {})})
             elif kind == "RunFinished":
                 history.finished = True

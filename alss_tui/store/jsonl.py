@@ -16,6 +16,11 @@ from typing import Any
 from alss_tui.errors import StoreError
 
 
+def finite_or_none(value: Any) -> int | float | None:
+    """A number read from a log or a run, or None for NaN, infinities and non-numbers."""
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
 def _clean(value: Any) -> Any:
     """NaN and infinities are not JSON: write them as null."""
     if isinstance(value, float) and not math.isfinite(value):

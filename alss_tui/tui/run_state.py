@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from alss_tui.core import events as ev
+from alss_tui.store.jsonl import finite_or_none
 from alss_tui.tui.downsample import minmax_downsample
 
 PLOT_BUCKETS = 200  # points per curve handed to a plot (a plot is < 200 cells wide)
@@ -52,10 +53,6 @@ class RunSnapshot:
     finished: bool
     error: str | None
     curves_version: int
-
-
-def _finite(x) -> float | None:
-    return x if isinstance(x, (int, float)) and x == x else None
 
 
 class RunState:
@@ -107,14 +104,14 @@ class RunState:
         elif isinstance(e, ev.EpochEnded):
             self.curves_version += 1
             if e.phase == "vae":
-                self.vae[e.epoch] = {k: v for k, v in e.losses.items() if _finite(v) is not None}
-            elif e.phase == "task" and _finite(e.losses.get("loss")) is not None:
+                self.vae[e.epoch] = {k: v for k, v in e.losses.items() if finite_or_none(v) is not None}
+            elif e.phase == "task" and finite_or_none(e.losses.get("loss")) is not None:
                 self.task[(e.round, e.epoch)] = e.losses["loss"]
         elif isinstance(e, ev.Evaluated):
             self.curves_version += 1
             self.evaluated[e.round] = (e.labelled, e.accuracy)
             row = self._row(e.round)
-            row.labelled, row.accuracy = e.labelled, _finite(e.accuracy)
+            row.labelled, row.accuracy = e.labelled, finite_or_none(e.accuracy)
         elif isinstance(e, ev.CandidatesProposed):
             row = self._row(e.round)
             row.strategy, row.proposed = e.strategy, len(e.candidates)
@@ -129,7 +126,7 @@ class RunState:
                                                      if lab is not None and i >= 0)
         elif isinstance(e, ev.RoundFinished):
             row = self._row(e.round)
-            row.labelled, row.accuracy, row.seconds, row.finished = e.labelled, _finite(e.accuracy), e.seconds, True
+            row.labelled, row.accuracy, row.seconds, row.finished = e.labelled, finite_or_none(e.accuracy), e.seconds, True
         elif isinstance(e, ev.RunFinished):
             self.finished, self.phase, self.phase_round = True, "finished", None
         elif isinstance(e, ev.RunFailed):
@@ -146,7 +143,7 @@ class RunState:
                            [self.vae[ep][name] for ep in epochs if name in self.vae[ep]]) for name in names}
         task_keys = sorted(self.task)
         task = curve(list(range(1, len(task_keys) + 1)), [self.task[k] for k in task_keys])
-        acc_points = sorted((lab, acc) for lab, acc in self.evaluated.values() if _finite(acc) is not None)
+        acc_points = sorted((lab, acc) for lab, acc in self.evaluated.values() if finite_or_none(acc) is not None)
         accuracy = Curve(tuple(float(p[0]) for p in acc_points), tuple(p[1] for p in acc_points))
         rounds = tuple(RoundRow(**vars(self.rounds[k])) for k in sorted(self.rounds))
         return RunSnapshot(self.run_id, self.version, self.classes, self.pool_size, self.phase, self.phase_round,
