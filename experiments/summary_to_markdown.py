@@ -48,7 +48,22 @@ def tables(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def recall_table(doc: dict) -> str:
+    """Per-class recall at the budget (%, mean over seeds), one row per strategy."""
+    rows = {k: s["final_recall"]["per_class_mean"] for k, s in doc["strategies"].items() if s["final_recall"]}
+    if not rows:
+        return ""
+    n = len(next(iter(rows.values())))
+    lines = ["| strategy | " + " | ".join(str(c) for c in range(n)) + " |", "|---|" + "---:|" * n]
+    lines += [f"| {k} | " + " | ".join(f"{v * 100:.1f}" for v in r) + " |" for k, r in rows.items()]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     for path in sys.argv[1:]:
-        print(tables(json.load(open(path, encoding="utf-8"))))
+        doc = json.load(open(path, encoding="utf-8"))
+        print(tables(doc))
         print()
+        if doc["config"]["data"].get("imbalance", 1) > 1:
+            print(recall_table(doc))
+            print()

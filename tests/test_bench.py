@@ -59,8 +59,13 @@ def test_bench_of_two_strategies_and_two_seeds_writes_a_well_formed_summary(home
 
 
 def test_bench_table_and_bad_input(home):
-    res = cli("bench", "--strategies", "random", "--seeds", "1", *TINY)
+    # A labelling function in the recipe (for si) does not stop a grid without si: cells
+    # of other strategies get ground truth.
+    res = cli("bench", "--strategies", "random", "--seeds", "1", *TINY, "--set", "oracle.kind=function",
+              "--set", "oracle.function=alss_tui.runner.reference_oracle:digits")
     assert res.returncode == 0, res.stderr
+    runs = json.loads((home / "registry.json").read_text())["runs"]
+    assert [r["oracle"] for r in runs.values()] == ["simulated"]
     assert "test accuracy" in res.stdout and "selection cost" in res.stdout
     rows = [line for line in res.stdout.splitlines() if line.strip("│ ").startswith(("30 ", "60 ", "90 "))]
     assert len(rows) == 3  # one row per labelled count

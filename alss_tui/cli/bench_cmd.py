@@ -71,8 +71,10 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,entropy-
         overrides.append(f"data.data_root={json.dumps(data_root)}")
     if imbalance is not None:
         overrides.append(f"data.imbalance={imbalance}")
-    if "si" in names:
-        # The base config must validate with a labelling function, which only si accepts.
+    sets_function = any(o.replace(" ", "").startswith("oracle.kind=") and "function" in o for o in overrides)
+    if "si" in names or sets_function:
+        # The base config must validate with a labelling function, which only si accepts; the
+        # cells get their own strategy (and ground truth for every strategy but si).
         overrides.append('sampling.strategy="si"')
     base = config_mod.load(config) if config else config_mod.RunConfig(name="bench")
     base = config_mod.apply_overrides(base, overrides)
