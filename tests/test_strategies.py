@@ -154,3 +154,14 @@ def test_latent_variants_keep_the_most_uncertain_retrieved_image_and_count_their
     if name == "snn-steer":
         # Steered codes move towards their target class: its loss goes down.
         assert all(c.loss_after <= c.loss_before + 1e-6 for c in sel.candidates)
+
+
+def test_nearest_centre_distance_in_chunks_equals_one_cdist():
+    import torch
+
+    from alss_tui.core.strategies.baselines import nearest_centre_distance
+
+    gen = torch.Generator().manual_seed(0)
+    points, centres = torch.randn(1000, 8, generator=gen), torch.randn(37, 8, generator=gen)
+    whole = torch.cdist(points, centres).min(dim=1).values
+    assert torch.allclose(nearest_centre_distance(points, centres, chunk=64), whole, atol=1e-5)

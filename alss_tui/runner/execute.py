@@ -30,6 +30,9 @@ def execute(folder: RunFolder, listeners: Iterable[Listener] = (), resume: bool 
     Domain errors are recorded as RunFailed and re-raised; any other error is
     recorded the same way, with its traceback appended to runner.log.
     """
+    from alss_tui.runner.memory import fix_mmap_threshold
+
+    fix_mmap_threshold()  # a runner lives for hours; keep its memory from creeping up
     with RunLock(folder.lock_path):
         return _execute_locked(folder, listeners, resume, engine, registry)
 

@@ -119,10 +119,22 @@ class LatentCoresetSampling(CoresetSampling):
         super().__init__(cfg, space="latent")
 
 
+def nearest_centre_distance(points: torch.Tensor, centres: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+    """Distance from each point to its nearest centre, a chunk of points at a time.
+
+    One cdist of a 60k pool against 1,000 centres holds several 60k x 1,000
+    temporaries (about a gigabyte); chunks keep that to a few megabytes.
+    """
+    out = torch.empty(len(points), dtype=points.dtype)
+    for start in range(0, len(points), chunk):
+        out[start:start + chunk] = torch.cdist(points[start:start + chunk], centres).min(dim=1).values
+    return out
+
+
 def k_centre_greedy(candidates: torch.Tensor, centres: torch.Tensor, n: int) -> list[tuple[int, float]]:
     """Greedy k-centre: indices into `candidates` with their distance when picked."""
     if len(centres):
-        dist = torch.cdist(candidates, centres).min(dim=1).values
+        dist = nearest_centre_distance(candidates, centres)
     else:
         dist = torch.full((len(candidates),), float("inf"))
     picked: list[tuple[int, float]] = []
