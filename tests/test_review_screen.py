@@ -144,7 +144,7 @@ def test_synthetic_candidates_are_labelled_like_pool_images(home):
 
 
 def test_the_default_strategys_candidates_show_their_score_and_stand_alone(home):
-    """entropy-sub (the default) picks pool images by uncertainty: no seed, no decoded image."""
+    """entropy-sub (like the default, margin-sub) picks pool images by uncertainty: no seed, no decoded image."""
     folder = make_waiting_run(home, n=3, strategy="entropy-sub")
 
     async def scenario(app, pilot):

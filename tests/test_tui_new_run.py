@@ -42,7 +42,7 @@ def test_enter_starts_the_digits_default(home, monkeypatch):
         await wait_for(pilot, lambda: app.screen.id == "monitor-screen", what="the monitor")
         assert len(started) == 1
         doc = Registry(home).get(started[0])
-        assert doc["status"] == "starting" and doc["strategy"] == "entropy-sub" and doc["dataset"] == "digits"
+        assert doc["status"] == "starting" and doc["strategy"] == "margin-sub" and doc["dataset"] == "digits"
         written = config_mod.load(home / "runs" / started[0] / "config.toml")
         assert written == config_mod.RunConfig()
         await pilot.press("escape")

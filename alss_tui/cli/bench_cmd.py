@@ -46,7 +46,7 @@ def _parse_list(raw: str, what: str, cast=str) -> list:
         fail(f"{what}: {raw!r} is not a comma-separated list of numbers")
 
 
-def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,entropy-sub,snn", seeds: SeedsOpt = 3,
+def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-sub,snn", seeds: SeedsOpt = 3,
           seed_list: SeedListOpt = None, dataset: DatasetOpt = None, data_root: DataRootOpt = None,
           imbalance: ImbalanceOpt = None, set_: SetOpt = None, targets: TargetsOpt = "0.90,0.95",
           json_out: JsonOpt = False, plot: PlotOpt = None, summary_only: SummaryOnlyOpt = False,

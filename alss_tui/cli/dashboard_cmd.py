@@ -41,5 +41,5 @@ def dashboard(home: HomeOpt = None, run: RunOpt = None) -> None:
 
 
 def new(config: ConfigOpt = None, home: HomeOpt = None) -> None:
-    """Open the New run form (Enter starts the digits default, strategy entropy-sub); the run continues if you quit."""
+    """Open the New run form (Enter starts the digits default, strategy margin-sub); the run continues if you quit."""
     open_app(home, start="new", config_path=config)
