@@ -78,7 +78,8 @@ def test_character_cell_images_render_in_tmux(home):
             time.sleep(0.2)
             screen = subprocess.run(["tmux", "capture-pane", "-p", "-e", "-t", session],
                                     capture_output=True, text=True).stdout
-            if "#121" in screen and screen.count("▀") >= CELLS:
+            # Wait for everything asserted below: a capture can land between two paints.
+            if all(t in screen for t in ("round 1", "#100", "#121", "pred 1")) and screen.count("▀") >= CELLS:
                 break
         assert "round 1" in screen and "#100" in screen and "pred 1" in screen
         assert screen.count("▀") >= CELLS
