@@ -31,6 +31,7 @@ from alss_tui.config import DataConfig, TaskConfig
 from alss_tui.core import training
 from alss_tui.data.loaders import load_dataset
 from alss_tui.models.classifier import SmallCNN
+from alss_tui.runner.bench_report import normalised_auc
 
 CPU = torch.device("cpu")
 SIZES = (100, 200, 400, 700, 1000)
@@ -100,7 +101,7 @@ def main() -> None:
             per_size[size] = {"mean": 100 * statistics.mean(accs), "std": 100 * statistics.stdev(accs),
                               "runs": [100 * a for a in accs]}
         means = [per_size[s]["mean"] for s in SIZES]
-        auc = float(np.trapezoid(means, SIZES) / (SIZES[-1] - SIZES[0]))
+        auc = normalised_auc(list(SIZES), means)  # the bench's own area, on validation
         results[name] = {"recipe": cfg.__dict__, "per_size": per_size, "val_auc": auc,
                          "init_std_mean": statistics.mean(per_size[s]["std"] for s in SIZES),
                          "init_std_max": max(per_size[s]["std"] for s in SIZES),
