@@ -13,35 +13,25 @@ from pathlib import Path
 import numpy as np
 
 from alss_tui.runner.bench import Manifest
-from alss_tui.store.jsonl import read_all
+from alss_tui.store.run_fold import fold_log
 from alss_tui.store.run_folder import RunFolder
 
 DEFAULT_TARGETS = (0.90, 0.95)
 
 
 def run_curve(folder: RunFolder) -> dict:
-    """One run's rounds from its event log; a round logged twice (resume) keeps its last record."""
-    records, _ = read_all(folder.events_path)
-    evaluated: dict[int, dict] = {}
-    proposed: dict[int, dict] = {}
-    finished: dict[int, dict] = {}
-    for r in records:
-        kind = r.get("type")
-        if kind == "Evaluated" and r.get("split", "test") == "test":
-            evaluated[r["round"]] = r
-        elif kind == "CandidatesProposed":
-            proposed[r["round"]] = r
-        elif kind == "RoundFinished":
-            finished[r["round"]] = r
-    rounds = sorted(set(evaluated) & set(finished))
+    """One run's evaluated, finished rounds from its event log (the fold: a round logged twice counts once)."""
+    fold, _ = fold_log(folder.events_path)
+    rounds = [r for r in fold.finished_rounds() if r.evaluated]
+    mining = [r for r in rounds if r.round > 0 and r.selection_seconds is not None]
     return {
-        "labelled": [evaluated[k]["labelled"] for k in rounds],
-        "accuracy": [evaluated[k]["accuracy"] for k in rounds],
-        "recall": [list(evaluated[k].get("per_class_recall") or []) for k in rounds],
-        "selection_seconds": [proposed[k]["seconds"] for k in rounds if k > 0 and k in proposed],
-        "forward_passes": [proposed[k]["forward_passes"] for k in rounds if k > 0 and k in proposed],
-        "backward_passes": [proposed[k]["backward_passes"] for k in rounds if k > 0 and k in proposed],
-        "phase_seconds": [finished[k].get("phase_seconds", {}) for k in rounds],
+        "labelled": [r.labelled for r in rounds],
+        "accuracy": [r.accuracy for r in rounds],
+        "recall": [list(r.recall) for r in rounds],
+        "selection_seconds": [r.selection_seconds for r in mining],
+        "forward_passes": [r.forward_passes for r in mining],
+        "backward_passes": [r.backward_passes for r in mining],
+        "phase_seconds": [dict(r.phase_seconds) for r in rounds],
     }
 
 

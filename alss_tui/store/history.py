@@ -1,14 +1,15 @@
-"""A run's history, folded from its event log: rounds, labels and why they were picked.
+"""A run's history, from the one fold of its event log: rounds, labels and why they were picked.
 
 The event log is the record; this is a read model for `show`, `export` and the
-registry rebuild. After a resume a round can appear twice: the last one wins.
+registry rebuild. A round logged twice (resume) counts once: see `run_fold`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
-from alss_tui.store.jsonl import JsonlReader, finite_or_none
+from alss_tui.store.run_fold import RoundRecord, fold_log
 from alss_tui.store.run_folder import RunFolder
 
 
@@ -24,7 +25,7 @@ class LabelRecord:
 @dataclass
 class RunHistory:
     run_id: str
-    rounds: dict[int, dict] = field(default_factory=dict)
+    rounds: dict[int, RoundRecord] = field(default_factory=dict)  # finished rounds only
     labels: dict[int, LabelRecord] = field(default_factory=dict)
     classes: tuple[str, ...] = ()
     started: float | None = None
@@ -36,50 +37,40 @@ class RunHistory:
 
     @property
     def round_rows(self) -> list[dict]:
-        return [self.rounds[k] for k in sorted(self.rounds)]
+        """Finished rounds as plain rows (for tables, CSV and JSON)."""
+        return [_row(self.rounds[k]) for k in sorted(self.rounds)]
 
     @property
     def last_round(self) -> dict | None:
-        return self.rounds[max(self.rounds)] if self.rounds else None
+        return _row(self.rounds[max(self.rounds)]) if self.rounds else None
+
+
+def _row(r: RoundRecord) -> dict:
+    return {"round": r.round, "labelled": r.labelled, "accuracy": r.accuracy, "seconds": r.seconds,
+            "phase_seconds": dict(r.phase_seconds), "selection_seconds": r.selection_seconds}
+
+
+def _label_records(rounds: list[RoundRecord]) -> dict[int, LabelRecord]:
+    out: dict[int, LabelRecord] = {}
+    for r in rounds:
+        why_by_item = {c.item: {k: v for k, v in dataclasses.asdict(c).items() if k not in ("item", "kind")}
+                       for c in r.candidates}
+        for item, label in zip(r.items, r.labels):
+            out[item] = LabelRecord(item, label, r.round, r.strategy or "?", why_by_item.get(item, {}))
+    return out
 
 
 def load_history(folder: RunFolder) -> RunHistory:
-    reader = JsonlReader(folder.events_path)
-    history = RunHistory(folder.run_id)
-    proposed: dict[int, tuple[str, dict[int, dict]]] = {}
-    vae_start = None
-    for e in reader.read_new():
-        kind, t = e.get("type"), e.get("t")
-        try:
-            if history.started is None and isinstance(t, (int, float)):
-                history.started = t
-            history.last_event = t if isinstance(t, (int, float)) else history.last_event
-            if kind == "RunStarted":
-                history.classes = tuple(e.get("classes", ()))
-                history.finished, history.error = False, None
-            elif kind == "PhaseStarted" and e["phase"] == "vae":
-                vae_start = t
-            elif kind == "PhaseStarted" and e["phase"] == "encode" and vae_start is not None:
-                history.vae_seconds = t - vae_start
-            elif kind == "CandidatesProposed":
-                proposed[e["round"]] = (e["strategy"], {c["item"]: c for c in e["candidates"]})
-                history.rounds.setdefault(e["round"], {})["selection_seconds"] = e.get("seconds")
-            elif kind == "LabelsApplied":
-                strategy, cands = proposed.get(e["round"], ("?", {}))
-                for item, label in zip(e.get("items", ()), e.get("labels", ())):
-                    why = {k: v for k, v in cands.get(item, {}).items() if k not in ("item", "kind")}
-                    history.labels[item] = LabelRecord(item, label, e["round"], strategy, why)
-            elif kind == "RoundFinished":
-                row = history.rounds.setdefault(e["round"], {})
-                row.update({"round": e["round"], "labelled": e["labelled"], "accuracy": finite_or_none(e["accuracy"]),
-                            "seconds": e["seconds"], "phase_seconds": e.get("phase_seconds", {})})
-            elif kind == "RunFinished":
-                history.finished = True
-            elif kind == "RunFailed":
-                history.error = e.get("error")
-        except (KeyError, TypeError, ValueError):
-            history.bad_lines += 1  # a well-formed line that is not a well-formed event
-    # Rounds proposed but never finished (crashed mid-round) have no row.
-    history.rounds = {k: v for k, v in history.rounds.items() if "labelled" in v}
-    history.bad_lines += len(reader.bad_lines)
-    return history
+    fold, bad_json = fold_log(folder.events_path)
+    return RunHistory(
+        folder.run_id,
+        rounds={r.round: r for r in fold.finished_rounds()},
+        labels=_label_records(fold.ordered()),
+        classes=fold.classes,
+        started=fold.started,
+        last_event=fold.last_event,
+        finished=fold.finished,
+        error=fold.error,
+        vae_seconds=fold.vae_seconds,
+        bad_lines=bad_json + fold.skipped,
+    )

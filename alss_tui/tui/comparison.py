@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from alss_tui import config as config_mod
 from alss_tui.errors import AlssError
-from alss_tui.store.jsonl import JsonlReader
 from alss_tui.store.registry import Registry
+from alss_tui.store.run_fold import fold_log
 from alss_tui.store.run_folder import RunFolder
 from alss_tui.tui.run_state import Curve
 
@@ -42,13 +42,11 @@ def config_diff(configs: dict[str, dict]) -> list[tuple[str, list[str]]]:
 
 
 def accuracy_curve(folder: RunFolder) -> Curve:
-    reader = JsonlReader(folder.events_path)
-    points: dict[int, tuple[float, float]] = {}
-    for record in reader.read_new():
-        if record.get("type") == "RoundFinished" and isinstance(record.get("accuracy"), (int, float)):
-            points[record["round"]] = (float(record["labelled"]), float(record["accuracy"]))
-    ordered = sorted(points.values())
-    return Curve(tuple(p[0] for p in ordered), tuple(p[1] for p in ordered))
+    """Labelled count -> accuracy, one point per finished round with a test accuracy."""
+    fold, _ = fold_log(folder.events_path)
+    points = sorted((float(r.labelled), float(r.accuracy)) for r in fold.finished_rounds()
+                    if r.accuracy is not None and r.labelled is not None)
+    return Curve(tuple(p[0] for p in points), tuple(p[1] for p in points))
 
 
 def load_comparison(registry: Registry, run_ids: list[str]) -> tuple[list[RunCurve], list[tuple[str, list[str]]], list[str]]:
