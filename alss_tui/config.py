@@ -13,10 +13,14 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from alss_tui.core.strategies import STRATEGY_NAMES
 from alss_tui.errors import ConfigError
 
 DATASETS = ("digits", "mnist", "cifar10", "folder")
+# The selection strategies a run can name, in the order forms and help list them.
+# The names live here, beside the other choices, so validating a config needs no
+# algorithm code; `core.strategies` maps each name to its class.
+STRATEGY_NAMES = ("snn", "si", "random", "entropy", "margin", "coreset", "coreset-latent", "entropy-sub",
+                  "margin-sub", "snn-rerank", "snn-pseudo", "snn-steer")
 DEVICES = ("auto", "cpu", "cuda")
 ORACLES = ("simulated", "human", "file", "function")
 SEED_CHOICES = ("random", "hardest", "uncertain")

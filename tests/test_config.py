@@ -85,3 +85,16 @@ def test_any_valid_config_round_trips(tmp_path_factory, initial, per_round, extr
     path = tmp_path_factory.mktemp("cfg") / "c.toml"
     path.write_text(config.dumps(cfg), encoding="utf-8")
     assert config.load(path) == cfg
+
+
+def test_every_strategy_name_has_a_class_and_every_class_a_name():
+    """The names a config may use live beside the config; the algorithm maps each to its class."""
+    import importlib
+
+    from alss_tui.core import strategies
+
+    assert set(strategies._CLASSES) == set(config.STRATEGY_NAMES)
+    assert strategies.STRATEGY_NAMES is config.STRATEGY_NAMES
+    for name in config.STRATEGY_NAMES:
+        module_name, _, class_name = strategies._CLASSES[name].partition(":")
+        assert hasattr(importlib.import_module(module_name), class_name), name

@@ -1,14 +1,19 @@
 """Selection strategies behind one protocol: `select(state, n, rng) -> Selection`.
 
-Names map to "module:class" so that listing them (config validation, `--help`)
-imports no torch; `get_strategy` imports the one asked for.
+The names are `config.STRATEGY_NAMES` (a config is validated without this
+package); here each maps to "module:class", and `get_strategy` imports only the
+one asked for, so listing them imports no torch.
 """
 
 from __future__ import annotations
 
 import importlib
 
-_REGISTRY: dict[str, str] = {
+from alss_tui.config import STRATEGY_NAMES
+
+__all__ = ["STRATEGY_NAMES", "get_strategy"]
+
+_CLASSES: dict[str, str] = {
     "snn": "alss_tui.core.strategies.latent:SamplingByNearestNeighbour",
     "si": "alss_tui.core.strategies.latent:SamplingByInterpolation",
     "random": "alss_tui.core.strategies.baselines:RandomSampling",
@@ -23,12 +28,10 @@ _REGISTRY: dict[str, str] = {
     "snn-steer": "alss_tui.core.strategies.latent_variants:ClassSteeredSearch",
 }
 
-STRATEGY_NAMES: tuple[str, ...] = tuple(_REGISTRY)
-
 
 def get_strategy(name: str, **options):
     """Instantiate the strategy called `name` with its config options."""
-    target = _REGISTRY[name]
+    target = _CLASSES[name]
     module_name, _, class_name = target.partition(":")
     cls = getattr(importlib.import_module(module_name), class_name)
     return cls(**options)
