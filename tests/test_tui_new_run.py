@@ -25,7 +25,7 @@ def _drive(home, scenario, config_path=None, size=(100, 30)):
 
 def _no_launch(monkeypatch) -> list[str]:
     started: list[str] = []
-    monkeypatch.setattr("alss_tui.tui.run_control.start_detached", lambda h, folder: started.append(folder.run_id) or 1)
+    monkeypatch.setattr("alss_tui.runner.launch.start_detached", lambda h, folder: started.append(folder.run_id) or 1)
     return started
 
 

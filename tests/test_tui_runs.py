@@ -121,7 +121,7 @@ def test_delete_asks_first(home):
 
 def test_resume_restarts_only_a_crashed_run(home, monkeypatch):
     started = []
-    monkeypatch.setattr("alss_tui.tui.run_control.start_detached", lambda h, folder: started.append(folder.run_id) or 1)
+    monkeypatch.setattr("alss_tui.runner.launch.start_detached", lambda h, folder: started.append(folder.run_id) or 1)
     install_run(home)  # finished
     install_run(home, "0badc0de", status="running", created=T_CRASH)
 

@@ -34,10 +34,10 @@ def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False
         quiet: QuietOpt = False) -> None:
     """Run the ALSS loop to the end of its label budget (headless), or resume a run."""
     from alss_tui import config as config_mod
-    from alss_tui.runner.registry_sync import registry_fields
     from alss_tui.store.home import resolve_home
     from alss_tui.store.registry import Registry
     from alss_tui.store.run_folder import RunFolder
+    from alss_tui.store.run_ops import create_run
 
     home_dir = resolve_home(home)
     registry = Registry(home_dir)
@@ -46,7 +46,7 @@ def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False
             fail("--resume continues a run with its own config; drop the config file and --set")
         folder = RunFolder(registry.runs_dir / registry.resolve(resume))
         if detach:
-            _detach(home_dir, folder, registry, json_out)
+            _detach(home_dir, folder, json_out)
             return
         _execute(folder, json_out, resume=True, registry=registry, quiet=quiet)
         return
@@ -58,26 +58,19 @@ def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False
 
         # Check data and budget here, so a bad config fails in this terminal, not in a log file.
         config_mod.check_budget(cfg, len(load_dataset(cfg.data).pool_images))
-        folder = RunFolder.create(registry.runs_dir, cfg)
-        registry.upsert(folder.run_id, status="created", **registry_fields(cfg))
-        _detach(home_dir, folder, registry, json_out)
+        _detach(home_dir, create_run(home_dir, cfg), json_out)
         return
     from alss_tui.runner.execute import prepare
 
     engine = prepare(cfg)
-    folder = RunFolder.create(registry.runs_dir, cfg)
-    registry.upsert(folder.run_id, status="created", **registry_fields(cfg))
+    folder = create_run(home_dir, cfg)
     _execute(folder, json_out, engine=engine, registry=registry, quiet=quiet)
 
 
-def _detach(home_dir, folder, registry, json_out: bool) -> None:
-    from alss_tui.runner.launch import start_detached
-    from alss_tui.store.locks import is_held
+def _detach(home_dir: Path, folder, json_out: bool) -> None:
+    from alss_tui.runner.launch import launch
 
-    if is_held(folder.lock_path):
-        fail(f"run {folder.run_id} is already running")
-    registry.upsert(folder.run_id, status="starting")
-    pid = start_detached(home_dir, folder)
+    pid = launch(home_dir, folder.run_id)
     if json_out:
         print(json.dumps({"run_id": folder.run_id, "pid": pid, "folder": str(folder.path),
                           "log": str(folder.log_path)}))

@@ -90,6 +90,24 @@ class Engine:
         yield PhaseStarted("encode", 0, len(self.images))
         self._set_codes(training.encode_means(self.vae, self.images, self.device))
 
+    def use_vae(self, vae_state: dict, codes: np.ndarray) -> None:
+        """Take a VAE trained elsewhere and the pool's codes under it, in place of `fit_vae()`.
+
+        `vae_state` is the VAE's state dict; `codes` its latent means of every pool
+        image, in pool order. The bench trains one VAE per seed and hands it to
+        every strategy's engine this way.
+        """
+        if len(codes) != len(self.pool):
+            raise ValueError(f"{len(codes)} codes for a pool of {len(self.pool)} images")
+        self.vae = self._vae_from_state(vae_state)
+        self._set_codes(np.asarray(codes, dtype=np.float32))
+
+    def _vae_from_state(self, vae_state: dict) -> ConvVAE:
+        vae = ConvVAE(self.dataset.shape, self.cfg.vae.latent_dim, self.cfg.vae.width).to(self.device)
+        vae.load_state_dict(vae_state)
+        vae.eval()
+        return vae
+
     def _set_codes(self, codes: np.ndarray) -> None:
         self.codes = codes
         self.index = LatentIndex(codes)
@@ -271,9 +289,7 @@ class Engine:
             raise ValueError("checkpoint was written for a pool of another size")
         self.round = int(state["round"])
         if state["vae"] is not None:
-            self.vae = ConvVAE(self.dataset.shape, self.cfg.vae.latent_dim, self.cfg.vae.width).to(self.device)
-            self.vae.load_state_dict(state["vae"])
-            self.vae.eval()
+            self.vae = self._vae_from_state(state["vae"])
         if state["codes"] is not None:
             self._set_codes(state["codes"].numpy())
         if state["model"] is not None:

@@ -22,8 +22,9 @@ from pathlib import Path
 
 from alss_tui import config as config_mod
 from alss_tui.config import RunConfig
-from alss_tui.store.registry import Registry, registry_fields
+from alss_tui.store.registry import Registry
 from alss_tui.store.run_folder import RunFolder, atomic_write_bytes
+from alss_tui.store.run_ops import create_run
 
 MANIFEST_FORMAT = 1
 
@@ -143,15 +144,10 @@ class VaeCache:
 
         import torch
 
-        from alss_tui.models.vae import ConvVAE
-
         path = self.path(engine.cfg)
         if path.is_file():
             state = torch.load(path, map_location="cpu", weights_only=True)
-            engine.vae = ConvVAE(engine.dataset.shape, engine.cfg.vae.latent_dim, engine.cfg.vae.width).to(engine.device)
-            engine.vae.load_state_dict(state["vae"])
-            engine.vae.eval()
-            engine._set_codes(state["codes"].numpy())
+            engine.use_vae(state["vae"], state["codes"].numpy())
             return float(state["seconds"])
         start = time.perf_counter()
         for event in engine.fit_vae():
@@ -197,8 +193,7 @@ def run_grid(home: Path, manifest: Manifest, base: RunConfig, dataset,
         if resume:
             folder = RunFolder(registry.runs_dir / cell.run_id)
         else:
-            folder = RunFolder.create(registry.runs_dir, cfg)
-            registry.upsert(folder.run_id, status="created", bench=manifest.bench_id, **registry_fields(cfg))
+            folder = create_run(home, cfg, bench=manifest.bench_id)
             cell.run_id = folder.run_id
         cell.status = "running"
         manifest.save()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from alss_tui.config import RunConfig
 from alss_tui.core.events import RunFailed
@@ -14,8 +15,11 @@ from alss_tui.store.locks import RunLock
 from alss_tui.store.registry import Registry
 from alss_tui.store.run_folder import RunFolder
 
+if TYPE_CHECKING:  # the engine imports torch: only the functions that build one load it
+    from alss_tui.core.engine import Engine
 
-def prepare(cfg: RunConfig):
+
+def prepare(cfg: RunConfig) -> Engine:
     """Load the data and build the engine: fails on a bad dataset or budget before any folder exists."""
     from alss_tui.core.engine import Engine
     from alss_tui.data.loaders import load_dataset
@@ -23,10 +27,13 @@ def prepare(cfg: RunConfig):
     return Engine(cfg, load_dataset(cfg.data))
 
 
-def execute(folder: RunFolder, listeners: Iterable[Listener] = (), resume: bool = False, engine=None,
-            registry: Registry | None = None):
+def execute(folder: RunFolder, listeners: Iterable[Listener] = (), *, resume: bool = False,
+            engine: Engine | None = None, registry: Registry | None = None) -> Engine:
     """Run (or resume) the run in `folder` to the end, holding its run lock; returns the engine.
 
+    `engine`: one already built for this run's config (the CLI builds it before
+    the folder exists, so bad data fails first; the bench hands it its cached
+    VAE); else it is built here. `registry`: kept in step with the events.
     Domain errors are recorded as RunFailed and re-raised; any other error is
     recorded the same way, with its traceback appended to runner.log.
     """
@@ -34,10 +41,11 @@ def execute(folder: RunFolder, listeners: Iterable[Listener] = (), resume: bool 
 
     fix_mmap_threshold()  # a runner lives for hours; keep its memory from creeping up
     with RunLock(folder.lock_path):
-        return _execute_locked(folder, listeners, resume, engine, registry)
+        return _execute_locked(folder, listeners, resume=resume, engine=engine, registry=registry)
 
 
-def _execute_locked(folder, listeners, resume, engine, registry):
+def _execute_locked(folder: RunFolder, listeners: Iterable[Listener], *, resume: bool,
+                    engine: Engine | None, registry: Registry | None) -> Engine:
     from alss_tui.runner.oracle import make_oracle
 
     cfg = folder.load_config()

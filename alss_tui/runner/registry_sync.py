@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 
 from alss_tui.core import events as ev
-from alss_tui.store.registry import Registry, registry_fields
-
-__all__ = ["RegistrySync", "registry_fields"]
+from alss_tui.store.registry import Registry
 
 
 class RegistrySync:

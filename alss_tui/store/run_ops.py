@@ -1,4 +1,4 @@
-"""Operations on whole runs: delete, export, rebuild the registry from the run folders."""
+"""Operations on whole runs: create, delete, export, rebuild the registry from the run folders."""
 
 from __future__ import annotations
 
@@ -6,12 +6,27 @@ import csv
 import io
 import shutil
 from pathlib import Path
+from typing import Any
 
+from alss_tui.config import RunConfig
 from alss_tui.errors import StoreError
 from alss_tui.store.history import load_history
 from alss_tui.store.locks import is_held
 from alss_tui.store.registry import Registry, registry_fields
 from alss_tui.store.run_folder import RunFolder, atomic_write_bytes
+
+
+def create_run(home: Path, cfg: RunConfig, **fields: Any) -> RunFolder:
+    """A new run: its folder (with config.toml) and its registry document, status `created`.
+
+    The one way every caller (CLI, dashboard, bench) makes a run; `fields` are
+    extra registry facts (e.g. the bench a run belongs to). Starting it is
+    `runner.launch.launch` (detached) or `runner.execute.execute` (in process).
+    """
+    registry = Registry(home)
+    folder = RunFolder.create(registry.runs_dir, cfg)
+    registry.upsert(folder.run_id, status="created", **registry_fields(cfg), **fields)
+    return folder
 
 
 def delete_run(registry: Registry, run_id: str) -> None:
