@@ -54,7 +54,7 @@ def test_the_recorded_run_folds_into_five_finished_rounds():
     assert first.strategy == "initial" and second.strategy == "snn"
     assert second.proposed == len(second.items) == 25 and second.added == 25
     assert second.selection_seconds is not None and second.forward_passes > 0
-    assert all(r.evaluated and r.accuracy is not None and len(r.recall) == 10 for r in fold.ordered())
+    assert all(r.evaluated_on == "test" and r.accuracy is not None and len(r.recall) == 10 for r in fold.ordered())
     assert fold.finished and fold.error is None and fold.classes == tuple("0123456789")
     assert fold.vae_seconds is not None and 0 < fold.vae_seconds < 60
     assert fold.started < fold.last_event and fold.skipped == 0
@@ -98,6 +98,16 @@ def test_records_that_are_not_events_are_counted_not_fatal():
     ])
     assert fold.skipped == 5
     assert [(r.round, r.labelled, r.accuracy) for r in fold.finished_rounds()] == [(2, 60, None)]
+
+
+def test_a_round_knows_which_split_scored_it():
+    scored = [dict(r) for r in _records() if r["type"] in ("Evaluated", "RoundFinished")]
+    for r in scored:
+        if r["type"] == "Evaluated":
+            r["split"] = "validation"
+    fold = fold_events(scored)
+    assert {r.evaluated_on for r in fold.ordered()} == {"validation"}
+    assert len(fold.finished_rounds()) == 5
 
 
 def test_a_torn_line_and_a_garbage_line_are_skipped(tmp_path):

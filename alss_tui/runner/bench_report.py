@@ -20,9 +20,10 @@ DEFAULT_TARGETS = (0.90, 0.95)
 
 
 def run_curve(folder: RunFolder) -> dict:
-    """One run's evaluated, finished rounds from its event log (the fold: a round logged twice counts once)."""
+    """One run's finished rounds scored on the test split, from its event log (the fold: a round logged
+    twice counts once)."""
     fold, _ = fold_log(folder.events_path)
-    rounds = [r for r in fold.finished_rounds() if r.evaluated]
+    rounds = [r for r in fold.finished_rounds() if r.evaluated_on == "test"]
     mining = [r for r in rounds if r.round > 0 and r.selection_seconds is not None]
     return {
         "labelled": [r.labelled for r in rounds],

@@ -45,14 +45,18 @@ class RoundRecord:
     labels: tuple[int | None, ...] = ()
     # LabelsApplied, Evaluated and RoundFinished
     labelled: int | None = None
-    accuracy: float | None = None  # held-out test accuracy; None without a test split
-    # Evaluated (test split)
-    evaluated: bool = False
+    accuracy: float | None = None  # held-out accuracy; None when nothing is held out
+    # Evaluated
+    evaluated_on: str | None = None  # the held-out split scored ("test", or "validation" when tuning)
     recall: tuple[float, ...] = ()
     # RoundFinished: the round's figures are final
     finished: bool = False
     seconds: float | None = None
     phase_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def evaluated(self) -> bool:
+        return self.evaluated_on is not None
 
     @property
     def proposed(self) -> int:
@@ -121,9 +125,9 @@ class RunFold:
             r.added, r.rejected, r.labelled = e.added, e.rejected, e.labelled
             r.class_counts = dict(e.class_counts)
             r.items, r.labels = tuple(e.items), tuple(e.labels)
-        elif isinstance(e, ev.Evaluated) and e.split == "test":
+        elif isinstance(e, ev.Evaluated):
             r = self._round(e.round)
-            r.evaluated, r.labelled, r.accuracy = True, e.labelled, finite_or_none(e.accuracy)
+            r.evaluated_on, r.labelled, r.accuracy = e.split, e.labelled, finite_or_none(e.accuracy)
             r.recall = tuple(e.per_class_recall or ())
         elif isinstance(e, ev.RoundFinished):
             r = self._round(e.round)
