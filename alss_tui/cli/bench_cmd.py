@@ -9,9 +9,10 @@ from typing import Annotated, Optional
 import typer
 
 from alss_tui.cli.console import fail
+from alss_tui.cli.options import HomeOpt, SetOpt
 
-ConfigArg = Annotated[Optional[Path], typer.Argument(help="Base run config (TOML); default: built-in defaults.",
-                                                     show_default=False)]
+ConfigArg = Annotated[Optional[str], typer.Argument(help="Base config: a preset name or a config file (TOML); "
+                                                    "default: built-in defaults.", show_default=False)]
 StrategiesOpt = Annotated[str, typer.Option("--strategies", "-s", help="Comma-separated strategies to compare.")]
 SeedsOpt = Annotated[int, typer.Option("--seeds", help="Number of seeds (0, 1, ... N-1).", min=1)]
 SeedListOpt = Annotated[Optional[str], typer.Option("--seed-list", help="Explicit seeds, e.g. 3,4,5 (overrides --seeds).",
@@ -21,15 +22,11 @@ DataRootOpt = Annotated[Optional[str], typer.Option("--data-root", help="Folder 
                                                     show_default=False)]
 ImbalanceOpt = Annotated[Optional[float], typer.Option("--imbalance", help="Long-tailed pool: rarest class 1/R of the largest.",
                                                        show_default=False)]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override a config field: section.key=value (repeatable).",
-                                                      show_default=False)]
 TargetsOpt = Annotated[str, typer.Option("--targets", help="Accuracy targets for 'labels to reach'.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 PlotOpt = Annotated[Optional[Path], typer.Option("--plot", help="Write accuracy vs labels (mean ± std) to this PNG.",
                                                  show_default=False)]
 SummaryOnlyOpt = Annotated[bool, typer.Option("--summary-only", help="Report the finished runs of this grid; start none.")]
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Where runs live (default: $ALSS_HOME, else the user data dir).",
-                                                  show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
@@ -76,7 +73,9 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
         # The base config must validate with a labelling function, which only si accepts; the
         # cells get their own strategy (and ground truth for every strategy but si).
         overrides.append('sampling.strategy="si"')
-    base = config_mod.load(config) if config else config_mod.RunConfig(name="bench")
+    from alss_tui import presets
+
+    base = presets.load(config) if config else config_mod.RunConfig(name="bench")
     base = config_mod.apply_overrides(base, overrides)
     if "si" in names and base.oracle.kind != "function":
         fail("--strategies: si needs a labelling function: --set oracle.kind=function "

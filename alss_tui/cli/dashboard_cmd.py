@@ -7,10 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Where runs live (default: $ALSS_HOME, else the user data dir).",
-                                                  show_default=False)]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Pre-fill the form from this run config (TOML).",
-                                                    show_default=False)]
+from alss_tui.cli.options import HomeOpt
+
+ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="Pre-fill the form from this preset (a name from "
+                                                   "alss-tui presets) or config file (TOML).", show_default=False)]
 RunOpt = Annotated[Optional[str], typer.Option("--run", help="Open the monitor of this run (id or unique prefix).",
                                                metavar="RUN_ID", show_default=False)]
 

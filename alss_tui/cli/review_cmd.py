@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from alss_tui.cli.run_cmd import HomeOpt
+from alss_tui.cli.options import HomeOpt
 
 RunIdArg = Annotated[str, typer.Argument(help="Run id (or an unambiguous prefix).", show_default=False)]
 RoundOpt = Annotated[Optional[int], typer.Option("--round", help="Open this round (default: the one waiting, "

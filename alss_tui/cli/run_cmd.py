@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from alss_tui.cli.console import fail
+from alss_tui.cli.options import HomeOpt, SetOpt
 
-ConfigArg = Annotated[Optional[Path], typer.Argument(help="Run config (TOML), e.g. experiments/digits-snn.toml.",
-                                                     show_default=False)]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override a config field: section.key=value (repeatable).",
-                                                      show_default=False)]
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Where runs live (default: $ALSS_HOME, else the user data dir).",
-                                                  show_default=False)]
+ConfigArg = Annotated[Optional[str], typer.Argument(help="A preset name (alss-tui presets) or a config file (TOML); "
+                                                    "default: the built-in defaults.", show_default=False)]
 DownloadOpt = Annotated[bool, typer.Option("--download", help="Fetch mnist / cifar10 into data.data_root if missing.")]
 ResumeOpt = Annotated[Optional[str], typer.Option("--resume", help="Continue run RUN_ID from its last checkpoint.",
                                                    metavar="RUN_ID", show_default=False)]
@@ -34,6 +30,7 @@ def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False
         quiet: QuietOpt = False) -> None:
     """Run the ALSS loop to the end of its label budget (headless), or resume a run."""
     from alss_tui import config as config_mod
+    from alss_tui import presets
     from alss_tui.runner.registry_sync import registry_fields
     from alss_tui.store.home import resolve_home
     from alss_tui.store.registry import Registry
@@ -50,9 +47,8 @@ def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False
             return
         _execute(folder, json_out, resume=True, registry=registry, quiet=quiet)
         return
-    if config is None:
-        fail("give a config file, e.g. alss-tui run experiments/digits-snn.toml")
-    cfg = config_mod.apply_overrides(config_mod.load(config), (set_ or []) + (["data.download=true"] if download else []))
+    base = presets.load(config) if config is not None else config_mod.RunConfig()
+    cfg = config_mod.apply_overrides(base, (set_ or []) + (["data.download=true"] if download else []))
     if detach:
         from alss_tui.data.loaders import load_dataset
 

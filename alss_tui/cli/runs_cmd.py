@@ -10,9 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from alss_tui.cli.console import fail
+from alss_tui.cli.options import HomeOpt
 
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Where runs live (default: $ALSS_HOME, else the user data dir).",
-                                                  show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 RunIdArg = Annotated[str, typer.Argument(help="Run id, or an unambiguous prefix of one.", show_default=False)]
 

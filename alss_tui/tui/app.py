@@ -226,13 +226,13 @@ class AlssApp(App):
                 screen.show(message)
 
 
-def make_app(home: Path, start: str = "runs", run_id: str | None = None, config_path: Path | None = None,
+def make_app(home: Path, start: str = "runs", run_id: str | None = None, config_path: str | Path | None = None,
              *, clock: Callable[[], float] = time.time, poll_seconds: float = 1.0) -> AlssApp:
     """The one factory behind `alss-tui`, `alss-tui new/dashboard` and the tests.
 
     A bad config file raises ConfigError here, before the terminal switches to the app.
     """
-    from alss_tui import config as config_mod
+    from alss_tui import presets
 
-    config = config_mod.load(config_path) if config_path is not None else None
+    config = presets.load(config_path) if config_path is not None else None
     return AlssApp(Path(home), start=start, run_id=run_id, config=config, clock=clock, poll_seconds=poll_seconds)
