@@ -75,7 +75,7 @@ def paint(n_runs: int) -> dict:
                 out["idle_cpu_percent_of_one_core"] = round(
                     100 * (usage.ru_utime + usage.ru_stime - cpu0) / (time.perf_counter() - t), 2)
         asyncio.run(main())
-        from alss_tui.tui.run_rows import load_rows
+        from alss_tui.tui.state.run_rows import load_rows
 
         t = time.perf_counter()
         load_rows(registry)
@@ -120,7 +120,7 @@ def follow(config: str) -> dict:
     from alss_tui.store.registry import Registry
     from alss_tui.store.run_folder import RunFolder
     from alss_tui.store.status import live_status
-    from alss_tui.tui.run_control import start_new_run
+    from alss_tui.tui.state.run_control import start_new_run
 
     if shutil.which("tmux") is None or not Path("/usr/bin/time").exists():
         raise SystemExit("follow needs tmux and /usr/bin/time")

@@ -8,7 +8,7 @@ from alss_tui.tui.dialogs.label_picker import LabelPicker, matching
 from alss_tui.tui.dialogs.zoom import ZoomDialog
 from alss_tui.tui.screens.review import ReviewScreen
 
-from review_helpers import HostApp, drive_review, make_waiting_run, write_round
+from review_helpers import drive_review, review_app, make_waiting_run, write_round
 
 
 def decisions(folder, round):
@@ -229,7 +229,7 @@ def test_review_screen_snapshot(snap_compare, home):
     folder.labels_path.write_text(  # two decisions 4 s apart: a fixed pace on the counter
         '{"round":1,"item":100,"label":3,"by":"keyboard","at":1000.0}\n'
         '{"round":1,"item":107,"label":null,"by":"keyboard","at":1004.0}\n')
-    app = HostApp(home, folder.run_id)
+    app = review_app(home, folder.run_id)
 
     async def run_before(pilot):
         await pilot.pause()

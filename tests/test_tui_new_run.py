@@ -25,7 +25,7 @@ def _drive(home, scenario, config_path=None, size=(100, 30)):
 
 def _no_launch(monkeypatch) -> list[str]:
     started: list[str] = []
-    monkeypatch.setattr("alss_tui.tui.run_control.start_detached", lambda h, folder: started.append(folder.run_id) or 1)
+    monkeypatch.setattr("alss_tui.tui.state.run_control.start_detached", lambda h, folder: started.append(folder.run_id) or 1)
     return started
 
 
@@ -173,3 +173,13 @@ def test_the_form_fits_80x24_and_scrolls(home):
         await wait_for_text(pilot, app, "Start run", "ready:")
 
     _drive(home, scenario, size=(80, 24))
+
+
+def test_a_preset_name_prefills_the_form(home, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # presets ship in the package: no experiments/ folder needed
+
+    async def scenario(app, pilot):
+        assert app.screen.query_one("#field-name", Input).value == "digits-human"
+        assert app.screen.config.oracle.kind == "human"
+
+    _drive(home, scenario, config_path="digits-human")

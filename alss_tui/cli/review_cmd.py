@@ -42,12 +42,10 @@ def review(run_id: RunIdArg, round: RoundOpt = None, images: ImagesOpt = "auto",
 
     if images not in RENDERERS:
         fail(f"--images: must be one of {', '.join(RENDERERS)}")
-    home_dir, folder = _folder(home, run_id)
-    os.environ["ALSS_IMAGES"] = images
-    # Imported before the app starts: textual-image asks the terminal what it can draw.
-    from alss_tui.tui.review_app import ReviewApp
+    from alss_tui.cli.dashboard_cmd import open_app
 
-    ReviewApp(home_dir, folder.run_id, round).run()
+    os.environ["ALSS_IMAGES"] = images  # read when textual-image is imported, in open_app
+    open_app(home, start="review-only", run_id=run_id, review_round=round)
 
 
 def label(run_id: RunIdArg, from_: FromOpt, home: HomeOpt = None) -> None:

@@ -10,12 +10,12 @@ from textual.widgets import Button, Footer, Header, Input, Label, Checkbox, Sele
 
 from alss_tui.config import RunConfig
 from alss_tui.errors import AlssError
-from alss_tui.tui.config_form import FieldSpec, field_specs, initial_values, parse_form
+from alss_tui.tui.state.config_form import FieldSpec, field_specs, initial_values, parse_form
 
 SECTION_TITLES = {"": "run", "data": "data", "vae": "VAE (unsupervised, on the whole pool)",
                   "task": "task model (the classifier)", "sampling": "sampling: strategy and label budget",
                   "oracle": "label source"}
-PRESET_HINT = "fills the form: built-in presets and the ones saved with ctrl+s"
+PRESET_HINT = "built-in and saved"  # short: the column is 20 cells wide at 80 columns
 
 
 def preset_options() -> list[tuple[str, str]]:
@@ -155,7 +155,7 @@ class NewRunScreen(Screen):
             self.action_save_preset()
 
     def action_submit(self) -> None:
-        from alss_tui.tui.run_control import start_new_run
+        from alss_tui.tui.state.run_control import start_new_run
 
         if self.config is None:
             key, message = next(iter(self.errors.items()))

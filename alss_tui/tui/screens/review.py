@@ -28,7 +28,7 @@ from alss_tui.store.run_folder import RunFolder
 from alss_tui.tui.dialogs.confirm import ConfirmDialog
 from alss_tui.tui.dialogs.label_picker import LabelPicker
 from alss_tui.tui.dialogs.zoom import ZoomDialog
-from alss_tui.tui.review_session import ReviewSession
+from alss_tui.tui.state.review_session import ReviewSession
 from alss_tui.tui.widgets.candidate_card import class_name
 from alss_tui.tui.widgets.candidate_grid import CandidateGrid
 from alss_tui.tui.widgets.text_line import TextLine
@@ -38,13 +38,6 @@ POLL_SECONDS = 1.0
 
 class ReviewScreen(Screen):
     HELP_TITLE = "Review"
-    DEFAULT_CSS = """
-    ReviewScreen { layout: vertical; }
-    ReviewScreen #review-title { height: 1; padding: 0 1; background: $primary-background; text-style: bold; }
-    ReviewScreen #review-hint { height: 1; padding: 0 1; color: $text-muted; }
-    ReviewScreen #review-grid { padding: 0 1; }
-    ReviewScreen #review-status { height: 1; padding: 0 1; background: $panel; }
-    """
 
     BINDINGS = [
         Binding("left,h", "move(-1, 0)", "move left", show=False),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
-from alss_tui.tui.run_state import Curve
+from alss_tui.tui.state.run_state import Curve
 
 COLORS = ("cyan", "magenta", "green", "orange", "red", "blue", "yellow", "white")
 
