@@ -53,10 +53,10 @@ def label(run_id: RunIdArg, from_: FromOpt, home: HomeOpt = None) -> None:
     from alss_tui.errors import LabelError
     from alss_tui.runner.oracle import read_label_csv
     from alss_tui.store.labels import LabelLog
-    from alss_tui.store.locks import is_held
+    from alss_tui.runner.gate import continue_after_submit
     from alss_tui.store.review import load_review, pending_round, waits_for_person
 
-    _, folder = _folder(home, run_id)
+    home_dir, folder = _folder(home, run_id)
     if not waits_for_person(folder):
         kind = folder.load_config().oracle.kind
         raise LabelError(f"run {folder.run_id} takes its labels from oracle.kind = {kind!r}, not from a person")
@@ -76,5 +76,5 @@ def label(run_id: RunIdArg, from_: FromOpt, home: HomeOpt = None) -> None:
     left = len(known) - len(labels)
     print(f"round {round_no} submitted: {added} labelled, {len(labels) - added} rejected"
           + (f", {left} left unlabelled (back to the pool)" if left else ""))
-    if not is_held(folder.lock_path):
+    if continue_after_submit(home_dir, folder) == "stopped":
         print(f"the run's process is not running; `alss-tui run --resume {folder.run_id}` continues it")

@@ -88,15 +88,21 @@ def _execute(folder, json_out: bool, resume: bool = False, engine=None, registry
     from alss_tui.runner.execute import execute
     from alss_tui.store.jsonl import finite_or_none
 
+    from alss_tui.runner.human import AwaitingLabels
+
     console = Console(stderr=json_out, quiet=json_out or quiet)
     start = time.perf_counter()
-    if json_out or quiet:
-        engine = execute(folder, resume=resume, engine=engine, registry=registry)
-    else:
-        from alss_tui.cli.progress_view import ProgressView
+    try:
+        if json_out or quiet:
+            engine = execute(folder, resume=resume, engine=engine, registry=registry)
+        else:
+            from alss_tui.cli.progress_view import ProgressView
 
-        with ProgressView(console) as view:
-            engine = execute(folder, [view], resume=resume, engine=engine, registry=registry)
+            with ProgressView(console) as view:
+                engine = execute(folder, [view], resume=resume, engine=engine, registry=registry)
+    except AwaitingLabels as gate:
+        _stopped_at_gate(folder, gate.round, json_out)
+        return
     rows = _round_rows(folder)
     cfg = folder.load_config()
     if json_out:
@@ -107,6 +113,16 @@ def _execute(folder, json_out: bool, resume: bool = False, engine=None, registry
     elif not quiet:
         console.print(_table(folder.run_id, cfg.name, rows))
         console.print(f"run folder: {folder.path}")
+
+
+def _stopped_at_gate(folder, round_no: int, json_out: bool) -> None:
+    """The runner stops while a person labels; the submit starts it again."""
+    if json_out:
+        print(json.dumps({"run_id": folder.run_id, "status": "awaiting-labels", "waiting_round": round_no,
+                          "rounds": _round_rows(folder), "folder": str(folder.path)}, indent=2))
+        return
+    print(f"run {folder.run_id}: round {round_no} waits for a person's labels: alss-tui review {folder.run_id} "
+          f"(or alss-tui label {folder.run_id} --from FILE); the submit continues the run in the background")
 
 
 def _round_rows(folder) -> list[dict]:

@@ -19,9 +19,9 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from alss_tui.errors import AlssError
+from alss_tui.runner.gate import continue_after_submit
 from alss_tui.store.jsonl import JsonlReader
 from alss_tui.store.labels import LabelLog
-from alss_tui.store.locks import is_held
 from alss_tui.store.registry import Registry
 from alss_tui.store.review import latest_round, load_review, pending_round, waits_for_person
 from alss_tui.store.run_folder import RunFolder
@@ -286,9 +286,14 @@ class ReviewScreen(Screen):
             return
         done, labelled, rejected = s.counts()
         self.notify(f"round {s.round} submitted: {labelled} labelled, {rejected} rejected", timeout=4)
-        if not is_held(self.folder.lock_path):
-            self.notify(f"the run's process is not running: `alss-tui run --resume {self.run_id}` continues it",
-                        severity="warning", timeout=8)
+        try:
+            runner = continue_after_submit(self.home, self.folder)  # the run stopped at the gate: start it again
+        except AlssError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+        else:
+            if runner == "stopped":
+                self.notify(f"the run's process is not running: `alss-tui run --resume {self.run_id}` continues it",
+                            severity="warning", timeout=8)
         self._show_title()
         self._show_status()
 
