@@ -139,9 +139,10 @@ def _table(run_id: str, name: str, rows: list[dict]):
     from rich.table import Table
 
     table = Table(title=f"{name} ({run_id})")
-    for col in ("round", "labelled", "test accuracy", "seconds"):
+    from alss_tui.cli.console import percent
+
+    for col in ("round", "labelled", "test accuracy %", "seconds"):
         table.add_column(col, justify="right")
     for r in rows:
-        acc = "n/a" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
-        table.add_row(str(r["round"]), str(r["labelled"]), acc, f"{r['seconds']:.1f}")
+        table.add_row(str(r["round"]), str(r["labelled"]), percent(r["accuracy"], "n/a"), f"{r['seconds']:.1f}")
     return table

@@ -67,7 +67,7 @@ class MonitorScreen(Screen):
             yield ProgressBar(id="phase-progress", show_eta=True)
         with VerticalScroll(id="monitor-body"):
             with Grid(id="plots"):
-                yield CurvePlot("held-out accuracy", "labelled images", id="accuracy-plot")
+                yield CurvePlot("held-out accuracy (%)", "labelled images", percent=True, id="accuracy-plot")
                 yield CurvePlot("VAE loss", "epoch", id="vae-plot")
                 yield CurvePlot("task loss", "epoch (all rounds)", id="task-plot")
                 yield LatentMap(id="latent-map")

@@ -61,9 +61,9 @@ class ReviewScreen(Screen):
     def __init__(self, home: Path, run_id: str, round: int | None = None) -> None:
         super().__init__()
         self.home = Path(home)
-        registry = Registry(self.home)
-        self.run_id = registry.resolve(run_id)
-        self.folder = RunFolder(registry.runs_dir / self.run_id)
+        self.registry = Registry(self.home)
+        self.run_id = self.registry.resolve(run_id)
+        self.folder = RunFolder(self.registry.runs_dir / self.run_id)
         self.requested_round = round
         self.label_log = LabelLog(self.folder.labels_path)
         self.session: ReviewSession | None = None
@@ -143,10 +143,19 @@ class ReviewScreen(Screen):
         mode = "view only" if s.read_only else "waiting for your labels"
         if s.state.is_submitted:
             mode = "submitted"
-        title.update(f"run {self.run_id} · round {s.round} · {picked} · {s.total} candidates · {mode}")
+        title.update(f"run {self.run_id} · round {s.round} · {picked} · {s.total} candidates"
+                     f"{self._model_text()} · {mode}")
         companion = next((s.review.companion(k) for k in range(s.total) if s.review.companion(k)), None)
         hint.update("left: image to label · right: " + companion[1] if companion else
                     "classes: " + ", ".join(f"{i} {n}" for i, n in enumerate(s.review.classes))[:200])
+
+    def _model_text(self) -> str:
+        """The held-out accuracy of the model whose predictions the cards show, if known."""
+        try:
+            accuracy = (self.registry.get(self.run_id) or {}).get("accuracy")
+        except AlssError:
+            return ""
+        return "" if accuracy is None else f" · model {100 * accuracy:.1f}%"
 
     def _show_status(self) -> None:
         # A frame of its own: repainted together with a card far above it, Textual
