@@ -50,7 +50,7 @@ def review(run_id: RunIdArg, round: RoundOpt = None, images: ImagesOpt = "auto",
 
 def label(run_id: RunIdArg, from_: FromOpt, home: HomeOpt = None) -> None:
     """Submit the waiting round's labels from a CSV file (for scripts)."""
-    from alss_tui.errors import LabelError
+    from alss_tui.errors import AlssError, LabelError
     from alss_tui.runner.oracle import read_label_csv
     from alss_tui.store.labels import LabelLog
     from alss_tui.runner.gate import continue_after_submit
@@ -76,5 +76,10 @@ def label(run_id: RunIdArg, from_: FromOpt, home: HomeOpt = None) -> None:
     left = len(known) - len(labels)
     print(f"round {round_no} submitted: {added} labelled, {len(labels) - added} rejected"
           + (f", {left} left unlabelled (back to the pool)" if left else ""))
-    if continue_after_submit(home_dir, folder) == "stopped":
+    try:
+        runner = continue_after_submit(home_dir, folder)
+    except AlssError as exc:  # the labels are in: say why the run did not continue, do not fail
+        print(f"the run was not continued ({exc}); `alss-tui run --resume {folder.run_id}` continues it")
+        return
+    if runner == "stopped":
         print(f"the run's process is not running; `alss-tui run --resume {folder.run_id}` continues it")
