@@ -1,7 +1,7 @@
 """Measure the dashboard: first paint with many runs, and its cost while following a live run.
 
     python experiments/measure_dashboard.py paint [--runs 500]
-    python experiments/measure_dashboard.py follow [--config experiments/digits-snn.toml]
+    python experiments/measure_dashboard.py follow [--config digits-snn]
 
 `paint` times the Runs screen (headless) with N runs in a fresh registry, and key presses on it.
 `follow` starts a real detached run, opens `alss-tui dashboard --run ID` in a real terminal
@@ -75,7 +75,7 @@ def paint(n_runs: int) -> dict:
                 out["idle_cpu_percent_of_one_core"] = round(
                     100 * (usage.ru_utime + usage.ru_stime - cpu0) / (time.perf_counter() - t), 2)
         asyncio.run(main())
-        from alss_tui.tui.run_rows import load_rows
+        from alss_tui.tui.state.run_rows import load_rows
 
         t = time.perf_counter()
         load_rows(registry)
@@ -115,12 +115,12 @@ def _runner_process(run_id: str) -> int | None:
     return None
 
 
-def follow(config: Path) -> dict:
-    from alss_tui import config as config_mod
+def follow(config: str) -> dict:
+    from alss_tui import presets
     from alss_tui.store.registry import Registry
     from alss_tui.store.run_folder import RunFolder
     from alss_tui.store.status import live_status
-    from alss_tui.tui.run_control import start_new_run
+    from alss_tui.tui.state.run_control import start_new_run
 
     if shutil.which("tmux") is None or not Path("/usr/bin/time").exists():
         raise SystemExit("follow needs tmux and /usr/bin/time")
@@ -130,7 +130,7 @@ def follow(config: Path) -> dict:
     timefile = home / "dashboard.time"
     try:
         registry = Registry(home)
-        run_id = start_new_run(home, config_mod.load(config))
+        run_id = start_new_run(home, presets.load(config))
         folder = RunFolder(registry.runs_dir / run_id)
         command = (f"env ALSS_HOME={shlex.quote(str(home))} TERM=xterm-256color /usr/bin/time -v -o {timefile} "
                    f"{shlex.quote(sys.executable)} -m alss_tui dashboard --run {run_id}")
@@ -187,7 +187,7 @@ def main() -> None:
     p = sub.add_parser("paint")
     p.add_argument("--runs", type=int, default=500)
     f = sub.add_parser("follow")
-    f.add_argument("--config", type=Path, default=Path("experiments/digits-snn.toml"))
+    f.add_argument("--config", default="digits-snn", help="a preset name or a config file")
     args = parser.parse_args()
     result = paint(args.runs) if args.what == "paint" else follow(args.config)
     print(json.dumps(result, indent=2))

@@ -81,12 +81,13 @@ def make_round(home: Path, n: int) -> str:
 # --- the child: the app on the pty, logging frame times ------------------------------
 
 def child(home: str, run_id: str, log_path: str) -> None:
-    from alss_tui.tui.review_app import ReviewApp  # imports textual-image before the app starts
+    from alss_tui.tui.widgets import pixel_image  # noqa: F401  (asks the terminal before the app starts)
+    from alss_tui.tui.app import AlssApp
     from alss_tui.tui.screens.review import ReviewScreen
 
     log = open(log_path, "a", buffering=1)
 
-    class TimedApp(ReviewApp):
+    class TimedApp(AlssApp):
         opened_logged = False
 
         def on_mount(self) -> None:
@@ -107,7 +108,7 @@ def child(home: str, run_id: str, log_path: str) -> None:
             page = screen_now.grid.page if isinstance(screen_now, ReviewScreen) else -1
             log.write(json.dumps({"frame": now, "page": page}) + "\n")
 
-    TimedApp(Path(home), run_id).run()
+    TimedApp(Path(home), start="review-only", run_id=run_id).run()
 
 
 # --- the parent: a pty, keys in, frames out -----------------------------------------

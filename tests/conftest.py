@@ -20,9 +20,10 @@ needs_cifar = pytest.mark.skipif(not (SHARED_DATA / "cifar10-subset").is_dir(),
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
-    """Every test gets its own run home; nothing touches the user's data dir."""
+    """Every test gets its own run home and config folder; nothing touches the user's."""
     home = tmp_path / "alss-home"
     monkeypatch.setenv("ALSS_HOME", str(home))
+    monkeypatch.setenv("ALSS_CONFIG_HOME", str(tmp_path / "alss-config"))  # saved presets
     return home
 
 

@@ -7,33 +7,26 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from textual.app import App
 
 from alss_tui import config as config_mod
 from alss_tui.config import OracleConfig, RunConfig, SamplingConfig
 from alss_tui.store.registry import Registry
 from alss_tui.store.run_folder import RunFolder
-from alss_tui.tui.screens.review import ReviewScreen
+from alss_tui.tui.app import make_app
 
 SIZE = (130, 40)
 
 
-class HostApp(App):
-    """Stands in for the dashboard: pushes the Review screen like `make_app(start="review")` does."""
-
-    def __init__(self, home, run_id, round=None):
-        super().__init__()
-        self.args = (home, run_id, round)
-
-    def on_mount(self):
-        self.push_screen(ReviewScreen(*self.args))
+def review_app(home: Path, run_id: str, round: int | None = None):
+    """The app `alss-tui review RUN_ID` runs: the Review screen alone."""
+    return make_app(home, start="review-only", run_id=run_id, review_round=round)
 
 
 def drive_review(home: Path, run_id: str, scenario, size: tuple[int, int] = SIZE):
     """Open the Review screen of `run_id`, let it paint, then `await scenario(app, pilot)`;
     returns what the scenario returns."""
     async def main():
-        app = HostApp(home, run_id)
+        app = review_app(home, run_id)
         async with app.run_test(size=size) as pilot:
             await pilot.pause()
             return await scenario(app, pilot)

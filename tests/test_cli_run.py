@@ -11,7 +11,7 @@ FAST = ["--set", "vae.epochs=2", "--set", "vae.width=16", "--set", "task.steps=4
 
 
 def test_run_json_reports_every_round_and_writes_the_run_folder(home):
-    result = cli("run", "experiments/digits-snn.toml", "--json", *FAST)
+    result = cli("run", "digits-snn", "--json", *FAST)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["config"]["sampling"]["strategy"] == "snn" and doc["config"]["vae"]["epochs"] == 2
@@ -29,7 +29,7 @@ def test_run_json_reports_every_round_and_writes_the_run_folder(home):
 
 
 def test_run_table_output(home):
-    result = cli("run", "experiments/digits-random.toml", *FAST)
+    result = cli("run", "digits-random", *FAST)
     assert result.returncode == 0, result.stderr
     assert "test accuracy" in result.stdout and "labelled" in result.stdout
 
@@ -41,7 +41,7 @@ def test_run_table_output(home):
     (["--set", "vae.epochs=lots"], "vae.epochs: expected an integer"),
 ])
 def test_bad_config_is_one_line_and_exit_1(home, args, message):
-    result = cli("run", "experiments/digits-snn.toml", *args)
+    result = cli("run", "digits-snn", *args)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
@@ -55,6 +55,6 @@ def test_missing_config_file(home, tmp_path):
 
 
 def test_missing_mnist_files_name_the_path(home, tmp_path):
-    result = cli("run", "experiments/mnist-snn.toml", "--set", f"data.data_root={json.dumps(str(tmp_path))}")
+    result = cli("run", "mnist-snn", "--set", f"data.data_root={json.dumps(str(tmp_path))}")
     assert result.returncode == 1
     assert str(tmp_path) in result.stderr and "MNIST files not found" in result.stderr

@@ -14,7 +14,7 @@ def test_defaults_are_valid():
     assert config.validate(RunConfig()) == RunConfig()
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "experiments").glob("*.toml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((REPO / "alss_tui" / "presets").glob("*.toml")), ids=lambda p: p.name)
 def test_shipped_presets_load(path):
     cfg = config.load(path)
     assert cfg.name == path.stem

@@ -61,13 +61,13 @@ def _wait_for(predicate, timeout=180.0):
 
 
 def test_kill_minus_9_mid_round_then_resume_matches_an_uninterrupted_run(home):
-    reference = cli("run", "experiments/digits-snn.toml", "--json", *LONG_ROUNDS)
+    reference = cli("run", "digits-snn", "--json", *LONG_ROUNDS)
     assert reference.returncode == 0, reference.stderr
     ref_id = json.loads(reference.stdout)["run_id"]
     ref_picks, ref_labels = _picks_and_labels(_events(home, ref_id))
     ref_rows = json.loads(reference.stdout)["rounds"]
 
-    started = cli("run", "experiments/digits-snn.toml", "--detach", *LONG_ROUNDS)
+    started = cli("run", "digits-snn", "--detach", *LONG_ROUNDS)
     assert started.returncode == 0, started.stderr
     run_id = started.stdout.strip()
 
@@ -99,7 +99,7 @@ def test_kill_minus_9_mid_round_then_resume_matches_an_uninterrupted_run(home):
 
 def test_resume_refuses_a_running_run_and_unknown_ids(home):
     assert "no run matches" in cli("run", "--resume", "nope").stderr
-    started = cli("run", "experiments/digits-snn.toml", "--detach", *ALIVE)
+    started = cli("run", "digits-snn", "--detach", *ALIVE)
     run_id = started.stdout.strip()
     assert _wait_for(lambda: _status(home, run_id) == "running", 60)
     shown = json.loads(cli("show", run_id, "--json").stdout)
@@ -119,7 +119,7 @@ def test_resume_refuses_a_running_run_and_unknown_ids(home):
 def _finished_run_home(tmp_path_factory):
     """One finished run for the module; tests get a copy in their own home."""
     home = tmp_path_factory.mktemp("finished-home")
-    result = cli("run", "experiments/digits-random.toml", "--json", *TINY, env={"ALSS_HOME": str(home)})
+    result = cli("run", "digits-random", "--json", *TINY, env={"ALSS_HOME": str(home)})
     assert result.returncode == 0, result.stderr
     return home, json.loads(result.stdout)["run_id"]
 
@@ -206,7 +206,7 @@ def test_detached_runner_survives_its_terminal_hanging_up(home, tmp_path):
 
     out = tmp_path / "id.txt"
     shell = subprocess.Popen(
-        ["bash", "-c", f"{sys.executable} -m alss_tui run experiments/digits-snn.toml --detach "
+        ["bash", "-c", f"{sys.executable} -m alss_tui run digits-snn --detach "
                        f"{' '.join(TINY)} > {out}; sleep 120"],
         cwd=REPO, start_new_session=True)
     assert _wait_for(lambda: out.exists() and out.read_text().strip(), 60)

@@ -6,8 +6,8 @@ from dataclasses import replace
 from alss_tui.store.locks import RunLock
 from alss_tui.store.registry import Registry
 from alss_tui.tui.app import make_app
-from alss_tui.tui.label_alerts import newly_waiting
-from alss_tui.tui.run_rows import RunRow
+from alss_tui.tui.state.label_alerts import newly_waiting
+from alss_tui.tui.state.run_rows import RunRow
 from review_helpers import make_waiting_run
 from tui_helpers import wait_for
 

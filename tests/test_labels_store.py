@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from alss_tui.errors import LabelError
-from alss_tui.store.labels import LabelLog, fold_round, submitted_decisions, wait_for_submit
+from alss_tui.store.labels import LabelLog, fold_round, submitted_decisions
 
 
 def lines(path):
@@ -79,25 +79,6 @@ def test_first_round_needs_a_label_and_file_decisions_submit_in_one_step(tmp_pat
     state = log.submit(0, "file", require_label=True, decisions={5: None, 6: 2})
     assert state.current() == {5: None, 6: 2}
     assert fold_round(lines(path), 0).is_submitted
-
-
-def test_waiting_sleeps_between_polls_and_returns_on_submit(tmp_path):
-    path = tmp_path / "labels.jsonl"
-    path.touch()
-    log = LabelLog(path)
-    sleeps = []
-
-    def fake_sleep(seconds):
-        sleeps.append(seconds)
-        if len(sleeps) == 1:
-            log.decide(4, 8, 1, "keyboard")
-            log.decide(3, 8, 2, "keyboard")  # another round's lines do not end the wait
-        elif len(sleeps) == 3:
-            log.submit(4, "keyboard")
-
-    state = wait_for_submit(path, 4, poll_seconds=0.5, sleep=fake_sleep)
-    assert state.current() == {8: 1}
-    assert sleeps == [0.5, 0.5, 0.5]
 
 
 def test_seconds_per_label_caps_breaks(tmp_path):

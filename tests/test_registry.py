@@ -80,12 +80,24 @@ def test_best_accuracy_is_kept(tmp_path):
     assert doc["best_accuracy"] == 0.9 and doc["accuracy"] == 0.85
 
 
-def test_status_is_derived_from_the_run_lock(tmp_path):
+def test_status_is_derived_from_the_run_lock(tmp_path, monkeypatch):
     from alss_tui.config import RunConfig
+    from alss_tui.store.labels import LabelLog
+    from alss_tui.store.status import STARTING_GRACE
 
     folder = RunFolder.create(tmp_path / "runs", RunConfig())
     assert live_status(folder, {"status": "running"}) == "crashed"
-    assert live_status(folder, {"status": "awaiting-labels"}) == "crashed"
+    # A run waiting for a person has no runner: that is the wait, not a crash ...
+    waiting = {"status": "awaiting-labels", "waiting_round": 1}
+    assert live_status(folder, waiting) == "awaiting-labels"
+    with LabelLog(folder.labels_path) as log:
+        log.submit(1, "keyboard")
+    assert live_status(folder, waiting) == "awaiting-labels"  # the submit is starting a runner
+    # ... until its round was submitted long ago and still no runner took it up.
+    now = time.time()
+    monkeypatch.setattr("alss_tui.store.status.time.time", lambda: now + STARTING_GRACE + 1)
+    assert live_status(folder, waiting) == "crashed"
+    monkeypatch.undo()
     with RunLock(folder.lock_path):
         assert live_status(folder, {"status": "running"}) == "running"
         assert live_status(folder, {"status": "created"}) == "running"

@@ -3,12 +3,13 @@
 import json
 
 from alss_tui.store.labels import LabelLog
+from alss_tui.store.registry import Registry
 from alss_tui.tui.dialogs.confirm import ConfirmDialog
 from alss_tui.tui.dialogs.label_picker import LabelPicker, matching
 from alss_tui.tui.dialogs.zoom import ZoomDialog
 from alss_tui.tui.screens.review import ReviewScreen
 
-from review_helpers import HostApp, drive_review, make_waiting_run, write_round
+from review_helpers import drive_review, make_waiting_run, review_app, write_round
 
 
 def decisions(folder, round):
@@ -229,7 +230,7 @@ def test_review_screen_snapshot(snap_compare, home):
     folder.labels_path.write_text(  # two decisions 4 s apart: a fixed pace on the counter
         '{"round":1,"item":100,"label":3,"by":"keyboard","at":1000.0}\n'
         '{"round":1,"item":107,"label":null,"by":"keyboard","at":1004.0}\n')
-    app = HostApp(home, folder.run_id)
+    app = review_app(home, folder.run_id)
 
     async def run_before(pilot):
         await pilot.pause()
@@ -248,3 +249,14 @@ def test_a_small_terminal_gets_compact_cards(home):
         assert all(card.region.width == 21 for card in grid.cards())
 
     drive_review(home, folder.run_id, scenario, size=(80, 24))
+
+
+def test_the_title_shows_the_models_accuracy_as_a_percentage(home):
+    folder = make_waiting_run(home, n=3)
+    Registry(home).upsert(folder.run_id, accuracy=0.8421)
+
+    async def scenario(app, pilot):
+        title = str(app.screen.query_one("#review-title").render())
+        assert "3 candidates · model 84.2% · waiting for your labels" in title
+
+    drive_review(home, folder.run_id, scenario)

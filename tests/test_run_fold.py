@@ -13,8 +13,8 @@ from alss_tui.store.history import load_history
 from alss_tui.store.jsonl import dumps_line, read_all
 from alss_tui.store.run_fold import RunFold, fold_events, fold_log
 from alss_tui.store.run_folder import RunFolder
-from alss_tui.tui.comparison import accuracy_curve
-from alss_tui.tui.run_state import RunState
+from alss_tui.tui.state.comparison import accuracy_curve
+from alss_tui.tui.state.run_state import RunState
 from tui_helpers import FIXTURE_RUN
 
 

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from alss_tui.config import RunConfig, apply_overrides
 from alss_tui.store.jsonl import read_all
-from alss_tui.tui.comparison import accuracy_curve, config_diff
-from alss_tui.tui.config_form import field_specs, initial_values, parse_form
-from alss_tui.tui.downsample import minmax_downsample
-from alss_tui.tui.latent_view import LatentView, thin
-from alss_tui.tui.run_rows import RunRow, age, arrange
-from alss_tui.tui.run_state import RunState
+from alss_tui.tui.state.comparison import accuracy_curve, config_diff
+from alss_tui.tui.state.config_form import field_specs, initial_values, parse_form
+from alss_tui.tui.state.downsample import minmax_downsample
+from alss_tui.tui.state.latent_view import LatentView, thin
+from alss_tui.tui.state.run_rows import RunRow, age, arrange
+from alss_tui.tui.state.run_state import RunState
 from alss_tui.store.run_folder import RunFolder
 from tui_helpers import FIXTURE_RUN
 

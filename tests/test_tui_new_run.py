@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Select, Static
 
 from alss_tui import config as config_mod
 from alss_tui.store.registry import Registry
@@ -114,21 +114,54 @@ def test_config_file_prefills_the_form(home, tmp_path, monkeypatch):
     _drive(home, scenario, config_path=path)
 
 
-def test_save_preset_writes_experiments_and_never_overwrites(home, tmp_path, monkeypatch):
+def test_save_preset_goes_to_the_config_folder_and_never_overwrites(home, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    config_home = tmp_path / "config-home"
+    monkeypatch.setenv("ALSS_CONFIG_HOME", str(config_home))
 
     async def scenario(app, pilot):
         name = app.screen.query_one("#field-name", Input)
         name.value = "my digits"
         await pilot.pause(0.05)
         await pilot.press("ctrl+s")
-        saved = tmp_path / "experiments" / "my-digits.toml"
+        saved = config_home / "presets" / "my-digits.toml"
         await wait_for(pilot, saved.exists, what="the preset")
         assert config_mod.load(saved).name == "my digits"
+        assert not (tmp_path / "experiments").exists()  # nothing lands in the working directory
         saved.write_text("# mine\n")
         await pilot.press("ctrl+s")
         await pilot.pause(0.05)
         assert saved.read_text() == "# mine\n"
+        # the saved preset is offered in the form, marked as saved
+        options = [v for _, v in app.screen.query_one("#preset-select", Select)._options]
+        assert "my-digits" in options and "digits-snn" in options
+
+    _drive(home, scenario)
+
+
+def test_save_refuses_the_name_of_a_built_in_preset(home, tmp_path, monkeypatch):
+    config_home = tmp_path / "config-home"
+    monkeypatch.setenv("ALSS_CONFIG_HOME", str(config_home))
+
+    async def scenario(app, pilot):
+        app.screen.query_one("#field-name", Input).value = "digits-snn"
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        assert not (config_home / "presets").exists()
+        assert any("exists" in str(n.message) for n in app._notifications)
+
+    _drive(home, scenario)
+
+
+def test_choosing_a_preset_fills_the_form(home):
+    async def scenario(app, pilot):
+        app.screen.query_one("#preset-select", Select).value = "digits-human"
+        await wait_for(pilot, lambda: app.screen.config is not None and app.screen.config.name == "digits-human",
+                       what="the preset's values")
+        assert app.screen.config.oracle.kind == "human"
+        assert app.screen.config.sampling.strategy == "snn"
+        assert app.screen.query_one("#field-oracle-kind", Select).value == "human"
 
     _drive(home, scenario)
 
@@ -140,3 +173,13 @@ def test_the_form_fits_80x24_and_scrolls(home):
         await wait_for_text(pilot, app, "Start run", "ready:")
 
     _drive(home, scenario, size=(80, 24))
+
+
+def test_a_preset_name_prefills_the_form(home, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # presets ship in the package: no experiments/ folder needed
+
+    async def scenario(app, pilot):
+        assert app.screen.query_one("#field-name", Input).value == "digits-human"
+        assert app.screen.config.oracle.kind == "human"
+
+    _drive(home, scenario, config_path="digits-human")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 
 from textual.widgets import DataTable
 
 from alss_tui.store.registry import Registry
-from alss_tui.tui.app import REVIEW_MISSING, make_app
+from alss_tui.tui.app import make_app
 from tui_helpers import FIXTURE_RANDOM, RANDOM_ID, RUN_ID, fixed_clock, install_run, register_runs, wait_for, wait_for_text
 
 
@@ -148,11 +147,7 @@ def test_enter_opens_the_monitor_and_r_the_review(home):
         await wait_for(pilot, lambda: app.screen.id == "runs-screen", what="back to runs")
         await pilot.press("r")
         await pilot.pause(0.1)
-        if importlib.util.find_spec("alss_tui.tui.screens.review") is None:
-            assert app.screen.id == "runs-screen"
-            assert any(REVIEW_MISSING in str(n.message) for n in app._notifications)
-        else:
-            assert type(app.screen).__name__ == "ReviewScreen"
+        assert type(app.screen).__name__ == "ReviewScreen"
 
     _drive(home, scenario)
 

@@ -58,7 +58,7 @@ async def wait_for(pilot, predicate, timeout: float = 10.0, what: str = "conditi
 
 async def wait_for_text(pilot, app, *needles: str, timeout: float = 10.0) -> str:
     """Wait until every needle is on the screen (paints lag on a busy machine); returns the text."""
-    from alss_tui.tui.screen_text import screen_text
+    from screen_text import screen_text
 
     await wait_for(pilot, lambda: all(n in screen_text(app) for n in needles), timeout,
                    what=f"{needles!r} on screen")

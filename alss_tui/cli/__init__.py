@@ -7,10 +7,11 @@ so `alss-tui --help` stays fast.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
-from alss_tui.cli import bench_cmd, dashboard_cmd, review_cmd, run_cmd, runs_cmd
+from alss_tui.cli import bench_cmd, dashboard_cmd, presets_cmd, review_cmd, run_cmd, runs_cmd
 from alss_tui.cli.console import fail
 from alss_tui.errors import AlssError
 
@@ -25,10 +26,23 @@ runs_cmd.register(app)
 review_cmd.register(app)
 dashboard_cmd.register(app)
 bench_cmd.register(app)
+presets_cmd.register(app)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from alss_tui import __version__
+
+        print(f"alss-tui {__version__}")
+        raise typer.Exit()
+
+
+VersionOpt = Annotated[bool, typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                          callback=_print_version)]
 
 
 @app.callback(invoke_without_command=True)
-def _root(ctx: typer.Context) -> None:
+def _root(ctx: typer.Context, version: VersionOpt = False) -> None:
     """Adaptive latent space sampling: train on fewer labels, from the terminal.
 
     With no command, opens the dashboard.

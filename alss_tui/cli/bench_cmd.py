@@ -9,9 +9,10 @@ from typing import Annotated, Optional
 import typer
 
 from alss_tui.cli.console import fail
+from alss_tui.cli.options import HomeOpt, SetOpt
 
-ConfigArg = Annotated[Optional[Path], typer.Argument(help="Base run config (TOML); default: built-in defaults.",
-                                                     show_default=False)]
+ConfigArg = Annotated[Optional[str], typer.Argument(help="Base config: a preset name or a config file (TOML); "
+                                                    "default: built-in defaults.", show_default=False)]
 StrategiesOpt = Annotated[str, typer.Option("--strategies", "-s", help="Comma-separated strategies to compare.")]
 SeedsOpt = Annotated[int, typer.Option("--seeds", help="Number of seeds (0, 1, ... N-1).", min=1)]
 SeedListOpt = Annotated[Optional[str], typer.Option("--seed-list", help="Explicit seeds, e.g. 3,4,5 (overrides --seeds).",
@@ -21,15 +22,11 @@ DataRootOpt = Annotated[Optional[str], typer.Option("--data-root", help="Folder 
                                                     show_default=False)]
 ImbalanceOpt = Annotated[Optional[float], typer.Option("--imbalance", help="Long-tailed pool: rarest class 1/R of the largest.",
                                                        show_default=False)]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override a config field: section.key=value (repeatable).",
-                                                      show_default=False)]
 TargetsOpt = Annotated[str, typer.Option("--targets", help="Accuracy targets for 'labels to reach'.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of tables.")]
 PlotOpt = Annotated[Optional[Path], typer.Option("--plot", help="Write accuracy vs labels (mean ± std) to this PNG.",
                                                  show_default=False)]
 SummaryOnlyOpt = Annotated[bool, typer.Option("--summary-only", help="Report the finished runs of this grid; start none.")]
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Where runs live (default: $ALSS_HOME, else the user data dir).",
-                                                  show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
@@ -76,7 +73,9 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
         # The base config must validate with a labelling function, which only si accepts; the
         # cells get their own strategy (and ground truth for every strategy but si).
         overrides.append('sampling.strategy="si"')
-    base = config_mod.load(config) if config else config_mod.RunConfig(name="bench")
+    from alss_tui import presets
+
+    base = presets.load(config) if config else config_mod.RunConfig(name="bench")
     base = config_mod.apply_overrides(base, overrides)
     if "si" in names and base.oracle.kind != "function":
         fail("--strategies: si needs a labelling function: --set oracle.kind=function "
@@ -130,7 +129,7 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
         print(json.dumps(summary, indent=1))
         return
     out = Console()
-    for table in _tables(summary):
+    for table in _tables(summary, out.width):
         out.print(table)
     if plot is not None:
         out.print(f"figure: {plot}")
@@ -147,40 +146,64 @@ def _pm(stat: dict | None, fmt: str = "{:.4f}", scale: float = 1.0) -> str:
     return f"{fmt.format(stat['mean'] * scale)} ± {fmt.format(stat['std'] * scale)}"
 
 
-def _tables(summary: dict):
-    from rich.table import Table
-
+def _tables(summary: dict, width: int = 80):
+    """One table per concern, each readable at `width` columns (80 in a plain terminal):
+    accuracy by labels (strategies split over several tables when they do not fit),
+    label efficiency, robustness, and selection cost."""
     strategies = summary["strategies"]
+    names = list(strategies)
     counts = sorted({p["labelled"] for s in strategies.values() for p in s["curve"]})
-    acc = Table(title=f"test accuracy (%), mean ± std over {len(summary['seeds'])} seeds")
-    acc.add_column("labels", justify="right")
-    for name in strategies:
-        acc.add_column(name, justify="right")
-    for n in counts:
-        row = [str(n)]
-        for s in strategies.values():
-            point = next((p for p in s["curve"] if p["labelled"] == n), None)
-            row.append(_pm(point["accuracy"], "{:.2f}", 100) if point else "-")
-        acc.add_row(*row)
-    yield acc
+    per_table = max(1, (width - ACC_LABELS_WIDTH) // ACC_CELL_WIDTH)
+    for start in range(0, len(names), per_table):
+        chunk = names[start:start + per_table]
+        part = f" ({start + 1}-{start + len(chunk)} of {len(names)})" if len(names) > per_table else ""
+        acc = _table(f"test accuracy %, mean ± std, {len(summary['seeds'])} seeds{part}",
+                     ["labels", *chunk], first_left=False)
+        for n in counts:
+            row = [str(n)]
+            for name in chunk:
+                point = next((p for p in strategies[name]["curve"] if p["labelled"] == n), None)
+                row.append(_pm(point["accuracy"], "{:.2f}", 100) if point else "-")
+            acc.add_row(*row)
+        yield acc
 
-    cost = Table(title="label efficiency and selection cost (per round)")
-    cost.add_column("strategy")
-    for t in summary["targets"]:
-        cost.add_column(f"labels to {t * 100:g}%", justify="right")
-    for col in ("AUC (%)", "largest drop (pts)", "select s", "fwd passes", "bwd passes", "worst-class recall (%)"):
-        cost.add_column(col, justify="right")
+    targets = summary["targets"]
+    efficiency = _table("label efficiency (labels to reach, AUC)",
+                        ["strategy", *[f"to {t * 100:g}%" for t in targets], "AUC %"])
     for name, s in strategies.items():
         reach = []
-        for t in summary["targets"]:
+        for t in targets:
             r = s["labels_to_reach"][f"{t:.2f}"]
             text = _pm(r, "{:.0f}") if r["reached"] else "never"
             if 0 < r["reached"] < r["of"]:
                 text += f" ({r['reached']}/{r['of']})"
             reach.append(text)
+        efficiency.add_row(name, *reach, _pm(s["auc"], "{:.2f}", 100))
+    yield efficiency
+
+    robustness = _table("robustness (drop between rounds, worst class)",
+                        ["strategy", "drop pts", "worst recall %"])
+    for name, s in strategies.items():
         worst = s["final_recall"]["worst_class"] if s["final_recall"] else None
-        cost.add_row(name, *reach, _pm(s["auc"], "{:.2f}", 100), _pm(s.get("largest_drop"), "{:.2f}", 100),
-                     _pm(s["selection_seconds_per_round"], "{:.3f}"),
-                     _pm(s["forward_passes_per_round"], "{:.0f}"), _pm(s["backward_passes_per_round"], "{:.0f}"),
-                     _pm(worst, "{:.1f}", 100))
+        robustness.add_row(name, _pm(s.get("largest_drop"), "{:.2f}", 100), _pm(worst, "{:.1f}", 100))
+    yield robustness
+
+    cost = _table("selection cost per round (s, passes)", ["strategy", "select s", "fwd", "bwd"])
+    for name, s in strategies.items():
+        cost.add_row(name, _pm(s["selection_seconds_per_round"], "{:.3f}"),
+                     _pm(s["forward_passes_per_round"], "{:.0f}"), _pm(s["backward_passes_per_round"], "{:.0f}"))
     yield cost
+
+
+ACC_LABELS_WIDTH = 10  # the labels column and the table's edges
+ACC_CELL_WIDTH = 17  # "100.00 ± 13.79", its padding and border
+
+
+def _table(title: str, columns: list[str], first_left: bool = True):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for k, col in enumerate(columns):
+        # Headers never fold or shrink to "labe…": the columns are sized to fit 80 cells.
+        table.add_column(col, justify="left" if first_left and k == 0 else "right", no_wrap=True)
+    return table

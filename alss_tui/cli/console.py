@@ -11,6 +11,13 @@ from rich.markup import escape
 err_console = Console(stderr=True, highlight=False)
 
 
+def percent(fraction: float | None, missing: str = "") -> str:
+    """Accuracy as people read it: 98.6 (a percentage, one decimal). JSON keeps the fraction."""
+    if fraction is None or fraction != fraction:  # None or NaN (a pool without a test split)
+        return missing
+    return f"{100 * fraction:.1f}"
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, markup=True)
     sys.exit(code)

@@ -7,10 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Where runs live (default: $ALSS_HOME, else the user data dir).",
-                                                  show_default=False)]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Pre-fill the form from this run config (TOML).",
-                                                    show_default=False)]
+from alss_tui.cli.options import HomeOpt
+
+ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="Pre-fill the form from this preset (a name from "
+                                                   "alss-tui presets) or config file (TOML).", show_default=False)]
 RunOpt = Annotated[Optional[str], typer.Option("--run", help="Open the monitor of this run (id or unique prefix).",
                                                metavar="RUN_ID", show_default=False)]
 
@@ -20,19 +20,21 @@ def register(app: typer.Typer) -> None:
     app.command("new")(new)
 
 
-def open_app(home: Path | None, start: str = "runs", run_id: str | None = None, config_path: Path | None = None) -> None:
+def open_app(home: Path | None, start: str = "runs", run_id: str | None = None, config_path: str | None = None,
+             review_round: int | None = None) -> None:
     from alss_tui.store.home import resolve_home
+
+    home_dir = resolve_home(home)  # a bad home or run id fails before textual loads
+    if run_id is not None:
+        from alss_tui.store.registry import Registry
+
+        run_id = Registry(home_dir).resolve(run_id)
     from alss_tui.tui.app import make_app
     # textual-image asks the terminal what it can draw when imported; after the app
     # starts, stdin is the app's and the answer would arrive as keys.
     from alss_tui.tui.widgets import pixel_image  # noqa: F401
 
-    home_dir = resolve_home(home)
-    if run_id is not None:
-        from alss_tui.store.registry import Registry
-
-        run_id = Registry(home_dir).resolve(run_id)
-    make_app(home_dir, start=start, run_id=run_id, config_path=config_path).run()
+    make_app(home_dir, start=start, run_id=run_id, config_path=config_path, review_round=review_round).run()
 
 
 def dashboard(home: HomeOpt = None, run: RunOpt = None) -> None:

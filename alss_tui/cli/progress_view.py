@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from alss_tui.cli.console import percent
 from alss_tui.core import events as ev
 
 PHASE_NAMES = {"vae": "VAE", "encode": "encode pool", "propose": "select", "label": "label",
@@ -45,8 +46,8 @@ class ProgressView:
             self.console.print(f"round {event.round}: {event.count} candidates wait for your labels "
                                f"(alss-tui review {self._run_id or 'RUN_ID'})")
         elif isinstance(event, ev.RoundFinished):
-            acc = "n/a" if event.accuracy is None or event.accuracy != event.accuracy else f"{event.accuracy:.4f}"
-            self.console.print(f"round {event.round}: {event.labelled} labels, accuracy {acc} "
+            acc = percent(event.accuracy)
+            self.console.print(f"round {event.round}: {event.labelled} labels, accuracy {acc + '%' if acc else 'n/a'} "
                                f"({event.seconds:.1f} s)")
         elif isinstance(event, ev.RunStarted):
             self._run_id = event.run_id

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from alss_tui.cli.run_cmd import HomeOpt
+from alss_tui.cli.options import HomeOpt
 
 RunIdArg = Annotated[str, typer.Argument(help="Run id (or an unambiguous prefix).", show_default=False)]
 RoundOpt = Annotated[Optional[int], typer.Option("--round", help="Open this round (default: the one waiting, "
@@ -42,23 +42,21 @@ def review(run_id: RunIdArg, round: RoundOpt = None, images: ImagesOpt = "auto",
 
     if images not in RENDERERS:
         fail(f"--images: must be one of {', '.join(RENDERERS)}")
-    home_dir, folder = _folder(home, run_id)
-    os.environ["ALSS_IMAGES"] = images
-    # Imported before the app starts: textual-image asks the terminal what it can draw.
-    from alss_tui.tui.review_app import ReviewApp
+    from alss_tui.cli.dashboard_cmd import open_app
 
-    ReviewApp(home_dir, folder.run_id, round).run()
+    os.environ["ALSS_IMAGES"] = images  # read when textual-image is imported, in open_app
+    open_app(home, start="review-only", run_id=run_id, review_round=round)
 
 
 def label(run_id: RunIdArg, from_: FromOpt, home: HomeOpt = None) -> None:
     """Submit the waiting round's labels from a CSV file (for scripts)."""
-    from alss_tui.errors import LabelError
+    from alss_tui.errors import AlssError, LabelError
     from alss_tui.runner.oracle import read_label_csv
     from alss_tui.store.labels import LabelLog
-    from alss_tui.store.locks import is_held
+    from alss_tui.runner.gate import continue_after_submit
     from alss_tui.store.review import load_review, pending_round, waits_for_person
 
-    _, folder = _folder(home, run_id)
+    home_dir, folder = _folder(home, run_id)
     if not waits_for_person(folder):
         kind = folder.load_config().oracle.kind
         raise LabelError(f"run {folder.run_id} takes its labels from oracle.kind = {kind!r}, not from a person")
@@ -78,5 +76,10 @@ def label(run_id: RunIdArg, from_: FromOpt, home: HomeOpt = None) -> None:
     left = len(known) - len(labels)
     print(f"round {round_no} submitted: {added} labelled, {len(labels) - added} rejected"
           + (f", {left} left unlabelled (back to the pool)" if left else ""))
-    if not is_held(folder.lock_path):
+    try:
+        runner = continue_after_submit(home_dir, folder)
+    except AlssError as exc:  # the labels are in: say why the run did not continue, do not fail
+        print(f"the run was not continued ({exc}); `alss-tui run --resume {folder.run_id}` continues it")
+        return
+    if runner == "stopped":
         print(f"the run's process is not running; `alss-tui run --resume {folder.run_id}` continues it")

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from alss_tui.cli.console import fail
+from alss_tui.cli.options import HomeOpt, SetOpt
 
-ConfigArg = Annotated[Optional[Path], typer.Argument(help="Run config (TOML), e.g. experiments/digits-snn.toml.",
-                                                     show_default=False)]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="Override a config field: section.key=value (repeatable).",
-                                                      show_default=False)]
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Where runs live (default: $ALSS_HOME, else the user data dir).",
-                                                  show_default=False)]
+ConfigArg = Annotated[Optional[str], typer.Argument(help="A preset name (alss-tui presets) or a config file (TOML); "
+                                                    "default: the built-in defaults.", show_default=False)]
 DownloadOpt = Annotated[bool, typer.Option("--download", help="Fetch mnist / cifar10 into data.data_root if missing.")]
 ResumeOpt = Annotated[Optional[str], typer.Option("--resume", help="Continue run RUN_ID from its last checkpoint.",
                                                    metavar="RUN_ID", show_default=False)]
@@ -34,6 +30,7 @@ def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False
         quiet: QuietOpt = False) -> None:
     """Run the ALSS loop to the end of its label budget (headless), or resume a run."""
     from alss_tui import config as config_mod
+    from alss_tui import presets
     from alss_tui.store.home import resolve_home
     from alss_tui.store.registry import Registry
     from alss_tui.store.run_folder import RunFolder
@@ -50,9 +47,8 @@ def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False
             return
         _execute(folder, json_out, resume=True, registry=registry, quiet=quiet)
         return
-    if config is None:
-        fail("give a config file, e.g. alss-tui run experiments/digits-snn.toml")
-    cfg = config_mod.apply_overrides(config_mod.load(config), (set_ or []) + (["data.download=true"] if download else []))
+    base = presets.load(config) if config is not None else config_mod.RunConfig()
+    cfg = config_mod.apply_overrides(base, (set_ or []) + (["data.download=true"] if download else []))
     if detach:
         from alss_tui.data.loaders import load_dataset
 
@@ -85,15 +81,21 @@ def _execute(folder, json_out: bool, resume: bool = False, engine=None, registry
     from alss_tui.runner.execute import execute
     from alss_tui.store.jsonl import finite_or_none
 
+    from alss_tui.runner.human import AwaitingLabels
+
     console = Console(stderr=json_out, quiet=json_out or quiet)
     start = time.perf_counter()
-    if json_out or quiet:
-        engine = execute(folder, resume=resume, engine=engine, registry=registry)
-    else:
-        from alss_tui.cli.progress_view import ProgressView
+    try:
+        if json_out or quiet:
+            engine = execute(folder, resume=resume, engine=engine, registry=registry)
+        else:
+            from alss_tui.cli.progress_view import ProgressView
 
-        with ProgressView(console) as view:
-            engine = execute(folder, [view], resume=resume, engine=engine, registry=registry)
+            with ProgressView(console) as view:
+                engine = execute(folder, [view], resume=resume, engine=engine, registry=registry)
+    except AwaitingLabels as gate:
+        _stopped_at_gate(folder, gate.round, json_out)
+        return
     rows = _round_rows(folder)
     cfg = folder.load_config()
     if json_out:
@@ -104,6 +106,16 @@ def _execute(folder, json_out: bool, resume: bool = False, engine=None, registry
     elif not quiet:
         console.print(_table(folder.run_id, cfg.name, rows))
         console.print(f"run folder: {folder.path}")
+
+
+def _stopped_at_gate(folder, round_no: int, json_out: bool) -> None:
+    """The runner stops while a person labels; the submit starts it again."""
+    if json_out:
+        print(json.dumps({"run_id": folder.run_id, "status": "awaiting-labels", "waiting_round": round_no,
+                          "rounds": _round_rows(folder), "folder": str(folder.path)}, indent=2))
+        return
+    print(f"run {folder.run_id}: round {round_no} waits for a person's labels: alss-tui review {folder.run_id} "
+          f"(or alss-tui label {folder.run_id} --from FILE); the submit continues the run in the background")
 
 
 def _round_rows(folder) -> list[dict]:
@@ -120,9 +132,10 @@ def _table(run_id: str, name: str, rows: list[dict]):
     from rich.table import Table
 
     table = Table(title=f"{name} ({run_id})")
-    for col in ("round", "labelled", "test accuracy", "seconds"):
+    from alss_tui.cli.console import percent
+
+    for col in ("round", "labelled", "test accuracy %", "seconds"):
         table.add_column(col, justify="right")
     for r in rows:
-        acc = "n/a" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
-        table.add_row(str(r["round"]), str(r["labelled"]), acc, f"{r['seconds']:.1f}")
+        table.add_row(str(r["round"]), str(r["labelled"]), percent(r["accuracy"], "n/a"), f"{r['seconds']:.1f}")
     return table

@@ -9,10 +9,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from alss_tui.cli.console import fail
+from alss_tui.cli.console import fail, percent
+from alss_tui.cli.options import HomeOpt
 
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Where runs live (default: $ALSS_HOME, else the user data dir).",
-                                                  show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 RunIdArg = Annotated[str, typer.Argument(help="Run id, or an unambiguous prefix of one.", show_default=False)]
 
@@ -40,10 +39,6 @@ def _age(ts: float | None) -> str:
         if s >= size:
             return f"{int(s // size)}{unit}"
     return f"{int(s)}s"
-
-
-def _fmt_acc(x) -> str:
-    return "" if x is None else f"{x:.4f}"
 
 
 def _listing(registry) -> list[dict]:
@@ -89,7 +84,7 @@ def ls(home: HomeOpt = None, json_out: JsonOpt = False,
         labels = f"{d.get('labelled', 0) or 0}/{d.get('budget', '?')}"
         table.add_row(d["id"], str(d.get("name", "")), str(d.get("strategy", "")),
                       f"[{styles.get(d['status'], '')}]{d['status']}[/]", str(d.get("round", "") if d.get("round") is not None else ""),
-                      labels, "" if d.get("accuracy") is None else f"{100 * d['accuracy']:.1f}",
+                      labels, percent(d.get("accuracy")),
                       _age(d.get("created")))
     Console().print(table)
 
@@ -135,10 +130,10 @@ def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> N
     console.print(f"dataset {cfg.data.dataset}, strategy {s.strategy}, labels {s.initial} + {s.per_round}/round "
                   f"to {s.budget}, oracle {cfg.oracle.kind}, seed {cfg.seed}")
     table = Table()
-    for col in ("round", "labelled", "test accuracy", "selection s", "round s"):
+    for col in ("round", "labelled", "test accuracy %", "selection s", "round s"):
         table.add_column(col, justify="right")
     for r in rounds:
-        table.add_row(str(r["round"]), str(r["labelled"]), _fmt_acc(r["accuracy"]),
+        table.add_row(str(r["round"]), str(r["labelled"]), percent(r["accuracy"]),
                       f"{r['selection_seconds'] or 0:.2f}", f"{r['seconds']:.1f}")
     console.print(table)
     if history.bad_lines:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from alss_tui.config import RunConfig
 from alss_tui.core.events import RunFailed
 from alss_tui.errors import AlssError, StoreError
+from alss_tui.runner.human import AwaitingLabels
 from alss_tui.runner.loop import EventRecorder, Listener, run_loop
 from alss_tui.runner.registry_sync import RegistrySync
 from alss_tui.store.locks import RunLock
@@ -35,13 +36,24 @@ def execute(folder: RunFolder, listeners: Iterable[Listener] = (), *, resume: bo
     the folder exists, so bad data fails first; the bench hands it its cached
     VAE); else it is built here. `registry`: kept in step with the events.
     Domain errors are recorded as RunFailed and re-raised; any other error is
-    recorded the same way, with its traceback appended to runner.log.
+    recorded the same way, with its traceback appended to runner.log. At a label
+    gate nobody has submitted yet, raises AwaitingLabels with the lock released:
+    the run waits without a process, and the submit starts it again.
     """
     from alss_tui.runner.memory import fix_mmap_threshold
 
     fix_mmap_threshold()  # a runner lives for hours; keep its memory from creeping up
-    with RunLock(folder.lock_path):
-        return _execute_locked(folder, listeners, resume=resume, engine=engine, registry=registry)
+    try:
+        with RunLock(folder.lock_path):
+            return _execute_locked(folder, listeners, resume=resume, engine=engine, registry=registry)
+    except AwaitingLabels:
+        from alss_tui.runner.gate import continue_after_submit
+
+        # A submit that landed while this process still held the lock found it held and
+        # left the restart to us.
+        home = registry.home if registry is not None else folder.path.parent.parent
+        continue_after_submit(home, folder)
+        raise
 
 
 def _execute_locked(folder: RunFolder, listeners: Iterable[Listener], *, resume: bool,
@@ -67,6 +79,10 @@ def _execute_locked(folder: RunFolder, listeners: Iterable[Listener], *, resume:
         oracle = make_oracle(cfg.oracle, dataset.pool_truth, dataset.classes, folder)
         run_loop(engine, oracle, folder, recorder, resumed=resume)
         return engine
+    except AwaitingLabels:
+        if registry is not None:
+            registry.upsert(folder.run_id, pid=None)
+        raise
     except AlssError as exc:
         recorder(RunFailed(str(exc)))
         raise

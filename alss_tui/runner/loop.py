@@ -76,7 +76,9 @@ def run_loop(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecor
         selection = engine.pending
         assert selection is not None
         _write_review(engine, folder, round_no, selection, oracle)
-        emit(LabelsRequested(round_no, len(selection.candidates), oracle.name))
+        # A runner restarted after a person's submit finds the round answered: nothing is requested.
+        if not getattr(oracle, "answered", lambda _: False)(round_no):
+            emit(LabelsRequested(round_no, len(selection.candidates), oracle.name))
         start = time.perf_counter()
         emit(PhaseStarted("label", round_no, len(selection.candidates)))
         labels = oracle.label(round_no, selection.candidates, selection.synthetic)

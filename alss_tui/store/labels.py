@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alss_tui.errors import LabelError
-from alss_tui.store.jsonl import JsonlReader, JsonlWriter, read_all
+from alss_tui.store.jsonl import JsonlWriter, read_all
 from alss_tui.store.locks import flocked
 
 LOCK_NAME = "labels.lock"
@@ -188,20 +188,3 @@ class LabelLog:
 
 def round_time() -> float:
     return round(time.time(), 3)
-
-
-def wait_for_submit(path: Path, round: int, poll_seconds: float = 1.0, sleep=time.sleep) -> RoundLabels:
-    """Block until `round` is submitted in the log at `path`; returns its folded state.
-
-    Sleeps between polls and reads only the bytes appended since the last poll,
-    so a run waiting for a person costs (almost) no CPU.
-    """
-    reader = JsonlReader(path)
-    state = RoundLabels(round)
-    while True:
-        for record in reader.read_new():
-            if record.get("round") == round:
-                state.apply(record)
-        if state.is_submitted:
-            return state
-        sleep(poll_seconds)

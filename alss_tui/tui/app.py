@@ -22,13 +22,13 @@ from alss_tui.store.jsonl import JsonlReader
 from alss_tui.store.registry import Registry
 from alss_tui.store.run_folder import RunFolder
 from alss_tui.store.status import live_status
-from alss_tui.tui.latent_view import LatentView
+from alss_tui.tui.state.latent_view import LatentView
 from alss_tui.tui.messages import ComparisonLoaded, RunsLoaded, RunUpdated
-from alss_tui.tui.run_rows import load_rows
-from alss_tui.tui.run_state import RunState
+from alss_tui.tui.state.run_rows import load_rows
+from alss_tui.tui.state.run_state import RunState
 
-STARTS = ("runs", "new", "monitor", "review")
-REVIEW_MISSING = "review is not available in this build"
+# "review-only" is `alss-tui review`: the Review screen alone, closing it quits.
+STARTS = ("runs", "new", "monitor", "review", "review-only")
 LOCK_CHECK_SECONDS = 5.0  # how soon a run that died silently shows as crashed
 
 
@@ -41,16 +41,19 @@ class AlssApp(App):
     ]
 
     def __init__(self, home: Path, start: str = "runs", run_id: str | None = None,
-                 config: RunConfig | None = None, clock: Callable[[], float] = time.time,
-                 poll_seconds: float = 1.0, follow_seconds: float = 0.5):
+                 config: RunConfig | None = None, review_round: int | None = None,
+                 clock: Callable[[], float] = time.time, poll_seconds: float = 1.0, follow_seconds: float = 0.5):
         super().__init__()
         if start not in STARTS:
             raise ValueError(f"start must be one of {', '.join(STARTS)}")
+        if start == "review-only":
+            self.title = f"{self.TITLE} review"
         self.home = Path(home)
         self.registry = Registry(self.home)
         self.start = start
         self.start_run_id = run_id
         self.start_config = config
+        self.review_round = review_round
         self.clock = clock
         self.poll_seconds = poll_seconds
         self.follow_seconds = follow_seconds
@@ -62,6 +65,11 @@ class AlssApp(App):
     def on_mount(self) -> None:
         from alss_tui.tui.screens.runs import RunsScreen
 
+        if self.start == "review-only":
+            from alss_tui.tui.screens.review import ReviewScreen
+
+            self.push_screen(ReviewScreen(self.home, self.start_run_id, self.review_round), lambda _: self.exit())
+            return
         self.push_screen(RunsScreen())
         self.watch_registry()
         if self.start == "new":
@@ -89,13 +97,8 @@ class AlssApp(App):
         self.push_screen(CompareScreen(run_ids))
 
     def open_review(self, run_id: str) -> None:
-        try:
-            from alss_tui.tui.screens.review import ReviewScreen
-        except ModuleNotFoundError as exc:
-            if exc.name != "alss_tui.tui.screens.review":
-                raise
-            self.notify(REVIEW_MISSING, severity="warning")
-            return
+        from alss_tui.tui.screens.review import ReviewScreen
+
         self.push_screen(ReviewScreen(home=self.home, run_id=run_id))
 
     def action_help(self) -> None:
@@ -143,7 +146,7 @@ class AlssApp(App):
             self._registry_wake.wait(self.poll_seconds)
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
-        from alss_tui.tui.label_alerts import newly_waiting
+        from alss_tui.tui.state.label_alerts import newly_waiting
         from alss_tui.tui.screens.runs import RunsScreen
 
         for row in newly_waiting(self.rows, message.rows):
@@ -160,7 +163,7 @@ class AlssApp(App):
 
     @work(thread=True, exclusive=True, group="compare", name="comparison loader")
     def load_comparison(self, run_ids: list[str]) -> None:
-        from alss_tui.tui.comparison import load_comparison
+        from alss_tui.tui.state.comparison import load_comparison
 
         curves, diff, problems = load_comparison(self.registry, run_ids)  # whole logs: off the UI thread
         self.post_message(ComparisonLoaded(run_ids, curves, diff, problems))
@@ -226,13 +229,16 @@ class AlssApp(App):
                 screen.show(message)
 
 
-def make_app(home: Path, start: str = "runs", run_id: str | None = None, config_path: Path | None = None,
-             *, clock: Callable[[], float] = time.time, poll_seconds: float = 1.0) -> AlssApp:
-    """The one factory behind `alss-tui`, `alss-tui new/dashboard` and the tests.
+def make_app(home: Path, start: str = "runs", run_id: str | None = None, config_path: str | Path | None = None,
+             *, review_round: int | None = None, clock: Callable[[], float] = time.time,
+             poll_seconds: float = 1.0) -> AlssApp:
+    """The one factory behind `alss-tui`, `alss-tui new/dashboard/review` and the tests.
 
-    A bad config file raises ConfigError here, before the terminal switches to the app.
+    `config_path`: a config file or a preset name, for the New run form. A bad one
+    raises ConfigError here, before the terminal switches to the app.
     """
-    from alss_tui import config as config_mod
+    from alss_tui import presets
 
-    config = config_mod.load(config_path) if config_path is not None else None
-    return AlssApp(Path(home), start=start, run_id=run_id, config=config, clock=clock, poll_seconds=poll_seconds)
+    config = presets.load(config_path) if config_path is not None else None
+    return AlssApp(Path(home), start=start, run_id=run_id, config=config, review_round=review_round,
+                   clock=clock, poll_seconds=poll_seconds)

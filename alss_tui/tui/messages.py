@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from alss_tui.tui.latent_view import LatentPicture
-from alss_tui.tui.run_rows import RunRow
-from alss_tui.tui.run_state import RunSnapshot
+from alss_tui.tui.state.latent_view import LatentPicture
+from alss_tui.tui.state.run_rows import RunRow
+from alss_tui.tui.state.run_state import RunSnapshot
 
 
 class RunsLoaded(Message):

@@ -23,7 +23,7 @@ class CompareScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="compare-body"):
-            yield CurvePlot("held-out accuracy vs labels", "labelled images", id="compare-plot")
+            yield CurvePlot("held-out accuracy vs labels (%)", "labelled images", percent=True, id="compare-plot")
             yield Static("reading the runs…", id="diff-title")
             yield DataTable(id="config-diff", cursor_type="row", zebra_stripes=True)
         yield Footer()

@@ -8,9 +8,9 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
-from alss_tui.tui.latent_view import LatentPicture
+from alss_tui.tui.state.latent_view import LatentPicture
 from alss_tui.tui.messages import RunUpdated
-from alss_tui.tui.run_state import RoundRow, RunSnapshot
+from alss_tui.tui.state.run_state import RoundRow, RunSnapshot
 from alss_tui.tui.status_style import status_text
 from alss_tui.tui.widgets.curve_plot import CurvePlot
 from alss_tui.tui.widgets.latent_map import LEGEND, LatentMap
@@ -67,7 +67,7 @@ class MonitorScreen(Screen):
             yield ProgressBar(id="phase-progress", show_eta=True)
         with VerticalScroll(id="monitor-body"):
             with Grid(id="plots"):
-                yield CurvePlot("held-out accuracy", "labelled images", id="accuracy-plot")
+                yield CurvePlot("held-out accuracy (%)", "labelled images", percent=True, id="accuracy-plot")
                 yield CurvePlot("VAE loss", "epoch", id="vae-plot")
                 yield CurvePlot("task loss", "epoch (all rounds)", id="task-plot")
                 yield LatentMap(id="latent-map")

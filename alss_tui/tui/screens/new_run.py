@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
@@ -13,17 +10,18 @@ from textual.widgets import Button, Footer, Header, Input, Label, Checkbox, Sele
 
 from alss_tui.config import RunConfig
 from alss_tui.errors import AlssError
-from alss_tui.tui.config_form import FieldSpec, field_specs, initial_values, parse_form
+from alss_tui.tui.state.config_form import FieldSpec, field_specs, initial_values, parse_form
 
 SECTION_TITLES = {"": "run", "data": "data", "vae": "VAE (unsupervised, on the whole pool)",
                   "task": "task model (the classifier)", "sampling": "sampling: strategy and label budget",
                   "oracle": "label source"}
-PRESET_DIR = Path("experiments")
+PRESET_HINT = "built-in and saved"  # short: the column is 20 cells wide at 80 columns
 
 
-def preset_path(name: str) -> Path:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name.strip()).strip("-.") or "run"
-    return PRESET_DIR / f"{slug}.toml"
+def preset_options() -> list[tuple[str, str]]:
+    from alss_tui import presets
+
+    return [(p.name if p.source == "built-in" else f"{p.name} (saved)", p.name) for p in presets.all_presets()]
 
 
 class NewRunScreen(Screen):
@@ -44,6 +42,11 @@ class NewRunScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="form"):
+            with Grid(classes="form-grid"):
+                yield Label("preset", classes="field-label")
+                yield Select(preset_options(), prompt="choose…", id="preset-select", classes="field-input",
+                             compact=True)
+                yield Static(PRESET_HINT, classes="field-error preset-hint")
             # One grid per section (label | input | message), not a container per row:
             # fewer widgets keeps mounting and styling the form fast.
             sections: dict[str, list[FieldSpec]] = {}
@@ -88,7 +91,28 @@ class NewRunScreen(Screen):
         self._changed(event.input.id, event.value)
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "preset-select":
+            if event.value is not Select.BLANK:
+                self._fill_from_preset(str(event.value))
+            return
         self._changed(event.select.id, event.value)
+
+    def _fill_from_preset(self, name: str) -> None:
+        from alss_tui import presets
+
+        try:
+            values = initial_values(presets.load(name))
+        except AlssError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        for spec in self.specs:
+            widget = self.query_one(f"#{spec.dom_id}")
+            value = values[spec.key]
+            if spec.kind == "choice" and value not in {v for _, v in spec.choices}:
+                widget.set_options([*spec.choices, (str(value), str(value))])
+            widget.value = value if spec.kind in ("bool", "choice") else str(value)
+        self.values = values
+        self._validate()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         self._changed(event.checkbox.id, event.value)
@@ -131,7 +155,7 @@ class NewRunScreen(Screen):
             self.action_save_preset()
 
     def action_submit(self) -> None:
-        from alss_tui.tui.run_control import start_new_run
+        from alss_tui.tui.state.run_control import start_new_run
 
         if self.config is None:
             key, message = next(iter(self.errors.items()))
@@ -153,22 +177,18 @@ class NewRunScreen(Screen):
         return spec.dom_id
 
     def action_save_preset(self) -> None:
-        from alss_tui import config as config_mod
-        from alss_tui.store.run_folder import atomic_write_bytes
+        from alss_tui import presets
 
         if self.config is None:
             self.notify("fix the marked fields before saving a preset", severity="error")
             return
-        path = preset_path(self.config.name)
-        if path.exists():
-            self.notify(f"{path} exists; give the run another name to save a new preset", severity="warning")
-            return
         try:
-            atomic_write_bytes(path, config_mod.dumps(self.config).encode())
-        except OSError as exc:
-            self.notify(f"{path}: cannot write ({exc.strerror})", severity="error")
+            path = presets.save(self.config)
+        except AlssError as exc:
+            self.notify(str(exc), severity="warning")
             return
-        self.notify(f"saved {path}; start it later with alss-tui new --config {path}")
+        self.query_one("#preset-select", Select).set_options(preset_options())
+        self.notify(f"saved {path}; start it later with alss-tui new --config {path.stem}")
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -19,16 +19,16 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from alss_tui.errors import AlssError
+from alss_tui.runner.gate import continue_after_submit
 from alss_tui.store.jsonl import JsonlReader
 from alss_tui.store.labels import LabelLog
-from alss_tui.store.locks import is_held
 from alss_tui.store.registry import Registry
 from alss_tui.store.review import latest_round, load_review, pending_round, waits_for_person
 from alss_tui.store.run_folder import RunFolder
 from alss_tui.tui.dialogs.confirm import ConfirmDialog
 from alss_tui.tui.dialogs.label_picker import LabelPicker
 from alss_tui.tui.dialogs.zoom import ZoomDialog
-from alss_tui.tui.review_session import ReviewSession
+from alss_tui.tui.state.review_session import ReviewSession
 from alss_tui.tui.widgets.candidate_card import class_name
 from alss_tui.tui.widgets.candidate_grid import CandidateGrid
 from alss_tui.tui.widgets.text_line import TextLine
@@ -38,13 +38,6 @@ POLL_SECONDS = 1.0
 
 class ReviewScreen(Screen):
     HELP_TITLE = "Review"
-    DEFAULT_CSS = """
-    ReviewScreen { layout: vertical; }
-    ReviewScreen #review-title { height: 1; padding: 0 1; background: $primary-background; text-style: bold; }
-    ReviewScreen #review-hint { height: 1; padding: 0 1; color: $text-muted; }
-    ReviewScreen #review-grid { padding: 0 1; }
-    ReviewScreen #review-status { height: 1; padding: 0 1; background: $panel; }
-    """
 
     BINDINGS = [
         Binding("left,h", "move(-1, 0)", "move left", show=False),
@@ -68,9 +61,9 @@ class ReviewScreen(Screen):
     def __init__(self, home: Path, run_id: str, round: int | None = None) -> None:
         super().__init__()
         self.home = Path(home)
-        registry = Registry(self.home)
-        self.run_id = registry.resolve(run_id)
-        self.folder = RunFolder(registry.runs_dir / self.run_id)
+        self.registry = Registry(self.home)
+        self.run_id = self.registry.resolve(run_id)
+        self.folder = RunFolder(self.registry.runs_dir / self.run_id)
         self.requested_round = round
         self.label_log = LabelLog(self.folder.labels_path)
         self.session: ReviewSession | None = None
@@ -150,10 +143,19 @@ class ReviewScreen(Screen):
         mode = "view only" if s.read_only else "waiting for your labels"
         if s.state.is_submitted:
             mode = "submitted"
-        title.update(f"run {self.run_id} · round {s.round} · {picked} · {s.total} candidates · {mode}")
+        title.update(f"run {self.run_id} · round {s.round} · {picked} · {s.total} candidates"
+                     f"{self._model_text()} · {mode}")
         companion = next((s.review.companion(k) for k in range(s.total) if s.review.companion(k)), None)
         hint.update("left: image to label · right: " + companion[1] if companion else
                     "classes: " + ", ".join(f"{i} {n}" for i, n in enumerate(s.review.classes))[:200])
+
+    def _model_text(self) -> str:
+        """The held-out accuracy of the model whose predictions the cards show, if known."""
+        try:
+            accuracy = (self.registry.get(self.run_id) or {}).get("accuracy")
+        except AlssError:
+            return ""
+        return "" if accuracy is None else f" · model {100 * accuracy:.1f}%"
 
     def _show_status(self) -> None:
         # A frame of its own: repainted together with a card far above it, Textual
@@ -293,9 +295,14 @@ class ReviewScreen(Screen):
             return
         done, labelled, rejected = s.counts()
         self.notify(f"round {s.round} submitted: {labelled} labelled, {rejected} rejected", timeout=4)
-        if not is_held(self.folder.lock_path):
-            self.notify(f"the run's process is not running: `alss-tui run --resume {self.run_id}` continues it",
-                        severity="warning", timeout=8)
+        try:
+            runner = continue_after_submit(self.home, self.folder)  # the run stopped at the gate: start it again
+        except AlssError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+        else:
+            if runner == "stopped":
+                self.notify(f"the run's process is not running: `alss-tui run --resume {self.run_id}` continues it",
+                            severity="warning", timeout=8)
         self._show_title()
         self._show_status()
 

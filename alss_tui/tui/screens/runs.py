@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from alss_tui.errors import AlssError
-from alss_tui.tui.run_rows import SORT_KEYS, RunRow, age, arrange
+from alss_tui.tui.state.run_rows import SORT_KEYS, RunRow, age, arrange
 from alss_tui.tui.status_style import status_text
 
 AGE_REFRESH_SECONDS = 30.0
@@ -164,7 +164,7 @@ class RunsScreen(Screen):
             self.app.open_review(row.id)
 
     def action_resume(self) -> None:
-        from alss_tui.tui.run_control import resume_run
+        from alss_tui.tui.state.run_control import resume_run
 
         row = self._current()
         if row is None:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
-from alss_tui.tui.run_state import Curve
+from alss_tui.tui.state.run_state import Curve
 
 COLORS = ("cyan", "magenta", "green", "orange", "red", "blue", "yellow", "white")
 
 
 class CurvePlot(PlotextPlot):
-    def __init__(self, title: str, xlabel: str, *, id: str | None = None):
+    def __init__(self, title: str, xlabel: str, *, percent: bool = False, id: str | None = None):
+        """`percent`: the curves are fractions, drawn as percentages on a fixed 0-100 axis."""
         super().__init__(id=id)
         self.title = title
         self.xlabel = xlabel
+        self.percent = percent
         self._shown: object = None
 
     def on_mount(self) -> None:
@@ -39,8 +41,12 @@ class CurvePlot(PlotextPlot):
                 continue
             drawn = True
             color = COLORS[i % len(COLORS)]
-            plt.plot(list(curve.xs), list(curve.ys), label=name, color=color,
+            ys = [100 * y for y in curve.ys] if self.percent else list(curve.ys)
+            plt.plot(list(curve.xs), ys, label=name, color=color,
                      marker="dot" if markers else "braille")
+        if self.percent:
+            plt.ylim(0, 100)
+            plt.yticks([0, 25, 50, 75, 100])
         if not drawn:
             plt.title(f"{self.title} (no data yet)")
         self.refresh()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from textual_plotext import PlotextPlot
 
-from alss_tui.tui.latent_view import LatentPicture
+from alss_tui.tui.state.latent_view import LatentPicture
 
 LEGEND = "[dim]·[/] pool  [blue]•[/] labelled  [yellow]•[/] seeds  [red]•[/] ascended  [green]•[/] picked"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alss_tui.tui.run_rows import RunRow
+from alss_tui.tui.state.run_rows import RunRow
 
 WAITING = "awaiting-labels"
 

@@ -9,7 +9,7 @@ from alss_tui.errors import AlssError
 from alss_tui.store.registry import Registry
 from alss_tui.store.run_fold import fold_log
 from alss_tui.store.run_folder import RunFolder
-from alss_tui.tui.run_state import Curve
+from alss_tui.tui.state.run_state import Curve
 
 
 @dataclass(frozen=True)

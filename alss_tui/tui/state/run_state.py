@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from alss_tui.core import events as ev
 from alss_tui.store.jsonl import finite_or_none
 from alss_tui.store.run_fold import RoundRecord, RunFold
-from alss_tui.tui.downsample import minmax_downsample
+from alss_tui.tui.state.downsample import minmax_downsample
 
 PLOT_BUCKETS = 200  # points per curve handed to a plot (a plot is < 200 cells wide)
 
