@@ -26,6 +26,7 @@ ORACLES = ("simulated", "human", "file", "function")
 SEED_CHOICES = ("random", "hardest", "uncertain")
 CORESET_SPACES = ("features", "latent")
 LR_SCHEDULES = ("constant", "cosine")
+INDEX_KINDS = ("auto", "flat", "ivf", "hnsw")
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ class SamplingConfig:
     # Cost-matched scoring and re-ranking: candidates scored per pick.
     candidates_per_pick: int = 10
     coreset_space: str = "features"
+    # Nearest-neighbour index over the pool's codes: exact `flat`, approximate `ivf` or
+    # `hnsw`, or `auto` (exact below a measured pool size; core/latent_index.py).
+    index: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,7 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check(s.candidates_per_pick >= 1, "sampling.candidates_per_pick", "must be >= 1")
     _check(s.coreset_space in CORESET_SPACES, "sampling.coreset_space",
            f"must be one of {', '.join(CORESET_SPACES)}")
+    _check(s.index in INDEX_KINDS, "sampling.index", f"must be one of {', '.join(INDEX_KINDS)}")
     _check(o.kind in ORACLES, "oracle.kind", f"must be one of {', '.join(ORACLES)}")
     _check(o.kind != "file" or bool(o.path), "oracle.path", "is required when oracle.kind = 'file'")
     _check(o.kind != "function" or ":" in o.function, "oracle.function",

@@ -36,10 +36,11 @@ from alss_tui.config import DataConfig, SamplingConfig, TaskConfig, VaeConfig
 from alss_tui.core import training
 from alss_tui.core.ascent import ASCENT_CHUNK, ascend
 from alss_tui.core.latent_index import LatentIndex
+from alss_tui.core.pool_images import Images, PoolImages
 from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import SelectionState
 from alss_tui.data.loaders import load_dataset
-from alss_tui.data.pool import Pool
+from alss_tui.data.pool import Pool, to_float
 from alss_tui.models.classifier import SmallCNN
 from alss_tui.models.vae import ConvVAE
 
@@ -83,7 +84,7 @@ def engine_loop(model, x, y, cfg: TaskConfig, seed: int) -> None:
 
 
 def task_training(ds, cfg: TaskConfig, repeats: int) -> dict:
-    x, y = torch.from_numpy(ds.pool_images[:1000]), torch.from_numpy(ds.pool_truth[:1000])
+    x, y = torch.from_numpy(to_float(ds.pool_images[:1000], ds.pixel_scale)), torch.from_numpy(ds.pool_truth[:1000])
     shape, k = ds.shape, len(ds.classes)
     results = {"bare": [], "engine": []}
     for r in range(repeats):  # interleaved, fresh model each time: both see the same load
@@ -99,12 +100,12 @@ def task_training(ds, cfg: TaskConfig, repeats: int) -> dict:
 
 
 def make_state(images: np.ndarray, codes: np.ndarray, vae, model, labels: np.ndarray, n_labelled: int,
-               rng: np.random.Generator) -> SelectionState:
+               rng: np.random.Generator, scale: float = 255.0) -> SelectionState:
     pool = Pool(images, None)
     first = rng.choice(len(images), size=n_labelled, replace=False)
     pool.add(first, labels[first])
     n_classes = int(labels.max()) + 1
-    return SelectionState(pool, torch.from_numpy(images), codes, LatentIndex(codes), vae, model, CPU, 1, n_classes)
+    return SelectionState(pool, PoolImages(images, scale), codes, LatentIndex(codes), vae, model, CPU, 1, n_classes)
 
 
 def plain_ascent(decoder, model, codes, targets, steps: int, step_size: float) -> torch.Tensor:
@@ -130,12 +131,12 @@ def mining_share(ds, vae, codes, cfg: TaskConfig, rng, repeats: int) -> tuple[di
     """SNN mining for 1,000 seeds against a round of the recipe, with the task model
     trained on the 1,000 labelled images the seeds come from (real labels, so the
     ascended codes and their nearest-neighbour collisions are those of a real round)."""
-    state = make_state(ds.pool_images, codes, vae, None, ds.pool_truth, 1000, rng)
+    state = make_state(ds.pool_images, codes, vae, None, ds.pool_truth, 1000, rng, ds.pixel_scale)
     labelled = state.pool.labelled_indices
-    x, y = torch.from_numpy(ds.pool_images[labelled]), torch.from_numpy(state.pool.labels[labelled])
+    x, y = state.images.batch(labelled), torch.from_numpy(state.pool.labels[labelled])
     state.model = SmallCNN(ds.shape, len(ds.classes), cfg.width)
     task = timed_cpu(lambda: engine_loop(state.model, x, y, cfg, 0), 1)  # also the model mining uses
-    test_x = torch.from_numpy(ds.test.images)
+    test_x = PoolImages(ds.test.images, ds.pixel_scale)
     evaluate = timed_cpu(lambda: training.predict_logits(state.model, test_x, CPU), repeats)
     snn = get_strategy("snn", cfg=SamplingConfig())
     s = snn.cfg
@@ -156,7 +157,7 @@ def mining_share(ds, vae, codes, cfg: TaskConfig, rng, repeats: int) -> tuple[di
     parts = {
         "ascent": timed_cpu(lambda: ascent(1000, s.ascent_steps), repeats),
         "search": timed_cpu(lambda: state.index.nearest_available(moved.numpy(), state.pool.available_mask), repeats),
-        "predict": timed_cpu(lambda: training.predict_logits(state.model, state.images[items], CPU), repeats),
+        "predict": timed_cpu(lambda: training.predict_logits(state.model, state.images.batch(items), CPU), repeats),
     }
     plain_s = timed_cpu(lambda: plain_ascent(vae, state.model, z0, targets, s.ascent_steps, s.ascent_step_size),
                         repeats)
@@ -216,7 +217,8 @@ def search_speed(codes: np.ndarray, rng, queries: int = 1000, k: int = 10) -> di
 def selection_vs_pool(ds, vae, codes, model, rng, per_round: int = 100) -> dict:
     out = {}
     for size in (10_000, 60_000):
-        state = make_state(ds.pool_images[:size], codes[:size], vae, model, ds.pool_truth[:size], 1000, rng)
+        state = make_state(ds.pool_images[:size], codes[:size], vae, model, ds.pool_truth[:size], 1000, rng,
+                           ds.pixel_scale)
         row = {}
         for name in ("snn", "entropy"):
             strategy = get_strategy(name, cfg=SamplingConfig())
@@ -227,8 +229,8 @@ def selection_vs_pool(ds, vae, codes, model, rng, per_round: int = 100) -> dict:
     big = codes[rng.integers(0, len(codes), size=1_000_000)] + 0.05 * rng.standard_normal(
         (1_000_000, codes.shape[1])).astype(np.float32)
     labels = ds.pool_truth[np.arange(1_000_000) % len(ds.pool_truth)]
-    state = make_state(np.zeros((1_000_000, 1), np.uint8), big, vae, model, labels, 1000, rng)
-    state.images = _CyclicImages(torch.from_numpy(ds.pool_images))
+    state = make_state(np.zeros((1_000_000, 1, 1, 1), np.uint8), big, vae, model, labels, 1000, rng)
+    state.images = _CyclicImages(PoolImages(ds.pool_images, ds.pixel_scale))
     snn = get_strategy("snn", cfg=SamplingConfig())
     snn_1m = timed(lambda: snn.select(state, per_round, np.random.default_rng(0)), 2)
     per_image = out["60000"]["entropy"] / 59_000  # full-pool entropy is linear in the unlabelled pool
@@ -236,14 +238,14 @@ def selection_vs_pool(ds, vae, codes, model, rng, per_round: int = 100) -> dict:
     return out
 
 
-class _CyclicImages:
+class _CyclicImages(Images):
     """Pool images for a synthetic 1M pool: item i shows real image i mod N (only indexed, never copied)."""
 
-    def __init__(self, images: torch.Tensor):
+    def __init__(self, images: PoolImages):
         self.images = images
 
-    def __getitem__(self, idx):
-        return self.images[torch.as_tensor(idx) % len(self.images)]
+    def batch(self, indices):
+        return self.images.batch(np.asarray(indices) % len(self.images))
 
     def __len__(self) -> int:
         return 1_000_000
@@ -255,7 +257,7 @@ def trained_vae(ds, epochs: int) -> tuple[ConvVAE, np.ndarray]:
     land, how often two of them share a nearest neighbour) do."""
     torch.manual_seed(0)
     vae = ConvVAE(ds.shape, 16, 32)
-    images = torch.from_numpy(ds.pool_images)
+    images = PoolImages(ds.pool_images, ds.pixel_scale)
     for _ in training.train_vae(vae, images, VaeConfig(epochs=epochs), 0, CPU) if epochs else ():
         pass
     vae.eval()

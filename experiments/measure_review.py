@@ -47,6 +47,7 @@ def candidate_images(n: int) -> tuple[np.ndarray, str]:
     """(2n, C, H, W) uint8 images: MNIST if present, else digits."""
     from alss_tui.config import DataConfig
     from alss_tui.data.loaders import load_dataset
+    from alss_tui.data.pool import to_float
 
     if MNIST.is_dir():
         ds = load_dataset(DataConfig(dataset="mnist", data_root=str(MNIST)))
@@ -54,7 +55,7 @@ def candidate_images(n: int) -> tuple[np.ndarray, str]:
     else:
         ds = load_dataset(DataConfig(dataset="digits"))
         name = "digits (MNIST not found)"
-    pixels = ds.test.images[: 2 * n]
+    pixels = to_float(ds.test.images[: 2 * n], ds.pixel_scale)
     return np.clip(np.rint(pixels * 255), 0, 255).astype(np.uint8), name
 
 

@@ -29,6 +29,7 @@ import torch
 
 from alss_tui.config import DataConfig, TaskConfig
 from alss_tui.core import training
+from alss_tui.core.pool_images import PoolImages
 from alss_tui.data.loaders import load_dataset
 from alss_tui.models.classifier import SmallCNN
 from alss_tui.runner.bench_report import normalised_auc
@@ -79,9 +80,9 @@ def main() -> None:
 
     ds = load_dataset(DataConfig(dataset=args.dataset, data_root=args.data_root,
                                  validation_size=args.validation_size))
-    pool_x, pool_y = torch.as_tensor(ds.pool_images), torch.as_tensor(ds.pool_truth).long()
-    val_x, val_y = torch.as_tensor(ds.validation.images), torch.as_tensor(ds.validation.labels).long()
-    shape, n_classes = tuple(pool_x.shape[1:]), len(ds.classes)
+    pool_x, pool_y = PoolImages(ds.pool_images, ds.pixel_scale), torch.as_tensor(ds.pool_truth).long()
+    val_x, val_y = PoolImages(ds.validation.images, ds.pixel_scale), torch.as_tensor(ds.validation.labels).long()
+    shape, n_classes = ds.shape, len(ds.classes)
     sets = nested_sets(len(pool_x), args.set_seed)
     wanted = [n for n in args.only.split(",") if n] or list(CANDIDATES)
 
@@ -95,7 +96,7 @@ def main() -> None:
             accs = []
             for s in range(args.init_seeds):
                 start = time.perf_counter()
-                accs.append(train_and_score(cfg, pool_x[idx], pool_y[idx], val_x, val_y,
+                accs.append(train_and_score(cfg, pool_x.batch(idx), pool_y[idx], val_x, val_y,
                                             shape, n_classes, training.derive_seed("tune", s, size)))
                 seconds.append(time.perf_counter() - start)
             per_size[size] = {"mean": 100 * statistics.mean(accs), "std": 100 * statistics.stdev(accs),

@@ -20,6 +20,7 @@ from alss_tui.core.events import (
     CandidatesProposed, Candidate, Evaluated, Event, LabelsApplied, PhaseStarted, RoundFinished,
 )
 from alss_tui.core.latent_index import LatentIndex
+from alss_tui.core.pool_images import PoolImages
 from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import Selection, SelectionState
 from alss_tui.core import training
@@ -39,8 +40,9 @@ class Engine:
         self.n_classes = len(dataset.classes)
         self.device = training.resolve_device(cfg.device)
         self.pool = Pool(dataset.pool_images, dataset.pool_truth)
-        self.images = torch.from_numpy(dataset.pool_images)
-        self.test_x = torch.from_numpy(dataset.test.images)
+        # Stored bytes, read and converted a batch at a time: no float copy of the pool or the test split.
+        self.images = PoolImages(dataset.pool_images, dataset.pixel_scale)
+        self.test_x = PoolImages(dataset.test.images, dataset.pixel_scale)
         self.test_y = torch.from_numpy(dataset.test.labels)
         self.strategy = get_strategy(cfg.sampling.strategy, cfg=cfg.sampling)
         self.vae: ConvVAE | None = None
@@ -110,7 +112,7 @@ class Engine:
 
     def _set_codes(self, codes: np.ndarray) -> None:
         self.codes = codes
-        self.index = LatentIndex(codes)
+        self.index = LatentIndex(codes, self.cfg.sampling.index)
         # A fixed 2-D PCA of the pool's codes: the latent map every consumer draws.
         self.latent_mean = codes.mean(axis=0)
         _, _, vt = np.linalg.svd(codes - self.latent_mean, full_matrices=False)
@@ -136,7 +138,7 @@ class Engine:
         assert self.codes is not None and self.vae is not None
         cands = selection.candidates
         to_u8 = lambda x: np.clip(np.rint(np.asarray(x) * 255), 0, 255).astype(np.uint8)  # noqa: E731
-        images = [selection.synthetic[c.item] if c.kind == "synthetic" else self.dataset.pool_images[c.item]
+        images = [selection.synthetic[c.item] if c.kind == "synthetic" else self.images.batch([c.item])[0].numpy()
                   for c in cands]
         out = {"items": np.array([c.item for c in cands], dtype=np.int64),
                "images": to_u8(np.stack(images)) if images else np.zeros((0, *self.dataset.shape), np.uint8)}
@@ -147,7 +149,7 @@ class Engine:
         if cands and all(s is not None for s in seeds):
             seeds_arr = np.array(seeds, dtype=np.int64)
             out["seed_items"] = seeds_arr
-            out["seeds"] = to_u8(self.dataset.pool_images[seeds_arr])
+            out["seeds"] = to_u8(self.images.batch(seeds_arr).numpy())
             out["seed_xy"] = self.project(self.codes[seeds_arr])
         if selection.ascended is not None and len(selection.ascended):
             z = torch.from_numpy(selection.ascended).to(self.device)
@@ -223,7 +225,7 @@ class Engine:
 
     def training_set(self) -> tuple[torch.Tensor, torch.Tensor]:
         idx = self.pool.labelled_indices
-        x = self.images[torch.as_tensor(idx)]
+        x = self.images.batch(idx)  # the labelled items only: a budget-sized float copy
         y = torch.as_tensor(self.pool.labels[idx])
         if self.synthetic_labels:
             x = torch.cat([x, torch.from_numpy(np.stack(self.synthetic_images))])

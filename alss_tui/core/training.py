@@ -1,8 +1,9 @@
 """Training and inference loops for the VAE and the task model.
 
-Loops are generators of events. They index tensors directly (no DataLoader):
-the pool already sits in memory, and a bare loop is what the speed target is
-measured against.
+Loops are generators of events. Images come as `Images` (core/pool_images.py):
+each batch is read and converted to float when it is needed, so no loop holds a
+float copy of the pool. Bare loops, no DataLoader: batches are index lists into
+an array, and a bare loop is what the speed target is measured against.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from torch.nn import functional as F
 
 from alss_tui.config import TaskConfig, VaeConfig
 from alss_tui.core.events import EpochEnded, Event, Progress
+from alss_tui.core.pool_images import Images, as_images
 from alss_tui.models.vae import ConvVAE, vae_loss
 
 PROGRESS_INTERVAL = 0.25  # seconds: at most ~4 Progress events a second
@@ -61,7 +63,7 @@ class ProgressThrottle:
         return None
 
 
-def train_vae(vae: ConvVAE, images: torch.Tensor, cfg: VaeConfig, seed: int,
+def train_vae(vae: ConvVAE, images: Images, cfg: VaeConfig, seed: int,
               device: torch.device) -> Iterator[Event]:
     gen = torch_generator(seed)
     opt = torch.optim.Adam(vae.parameters(), lr=cfg.lr)
@@ -75,7 +77,7 @@ def train_vae(vae: ConvVAE, images: torch.Tensor, cfg: VaeConfig, seed: int,
         totals = np.zeros(3)
         for b in range(batches):
             idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            x = images[idx].to(device)
+            x = images.batch(idx).to(device)
             logits, mu, logvar = vae(x, generator=gen if device.type == "cpu" else None)
             loss, recon, kl = vae_loss(logits, x, mu, logvar, cfg.beta)
             opt.zero_grad(set_to_none=True)
@@ -92,18 +94,18 @@ def train_vae(vae: ConvVAE, images: torch.Tensor, cfg: VaeConfig, seed: int,
 
 
 @torch.no_grad()
-def encode_means(vae: ConvVAE, images: torch.Tensor, device: torch.device,
+def encode_means(vae: ConvVAE, images: Images, device: torch.device,
                  batch_size: int = 1024) -> np.ndarray:
     vae.eval()
-    out = [vae.encode(images[i:i + batch_size].to(device))[0].cpu()
-           for i in range(0, len(images), batch_size)]
+    out = [vae.encode(x.to(device))[0].cpu() for x in images.iter_batches(batch_size)]
     return torch.cat(out).numpy().astype(np.float32)
 
 
-def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TaskConfig,
+def train_classifier(model: nn.Module, x: Images | torch.Tensor, y: torch.Tensor, cfg: TaskConfig,
                      seed: int, device: torch.device, round: int,
                      optimizer: torch.optim.Optimizer | None = None) -> Iterator[Event]:
     """`cfg.steps` Adam steps on mini-batches drawn with replacement from (x, y)."""
+    x = as_images(x)
     gen = torch_generator(seed)
     opt = optimizer or make_task_optimizer(model, cfg)
     n = len(x)
@@ -114,7 +116,7 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: Ta
     for step in range(cfg.steps):
         set_learning_rate(opt, scheduled_lr(cfg, step))
         idx = torch.randint(n, (batch,), generator=gen)
-        xb, yb = x[idx], y[idx]
+        xb, yb = x.batch(idx), y[idx]
         if cfg.augment_shift:
             xb = random_shift(xb, cfg.augment_shift, gen)
         xb, yb = xb.to(device), yb.to(device)
@@ -160,21 +162,20 @@ def make_task_optimizer(model: nn.Module, cfg: TaskConfig) -> torch.optim.Optimi
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, images: torch.Tensor, device: torch.device,
+def predict_logits(model: nn.Module, images: Images | torch.Tensor, device: torch.device,
                    batch_size: int = 1024) -> torch.Tensor:
     model.eval()
-    out = [model(images[i:i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)]
+    out = [model(x.to(device)).cpu() for x in as_images(images).iter_batches(batch_size)]
     if not out:
         return torch.zeros((0, 0))
     return torch.cat(out)
 
 
 @torch.no_grad()
-def predict_features(model: nn.Module, images: torch.Tensor, device: torch.device,
+def predict_features(model: nn.Module, images: Images | torch.Tensor, device: torch.device,
                      batch_size: int = 1024) -> torch.Tensor:
     model.eval()
-    return torch.cat([model.features(images[i:i + batch_size].to(device)).cpu()
-                      for i in range(0, len(images), batch_size)])
+    return torch.cat([model.features(x.to(device)).cpu() for x in as_images(images).iter_batches(batch_size)])
 
 
 def score(logits: torch.Tensor, labels: torch.Tensor, n_classes: int) -> tuple[float, float, tuple[float, ...]]:

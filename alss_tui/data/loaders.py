@@ -1,6 +1,7 @@
 """Built-in datasets: digits (shipped with scikit-learn), mnist, cifar10, folder.
 
-Everything is returned as float32 arrays in [0, 1], shape (N, C, H, W). Nothing is
+Images are returned as uint8 arrays, shape (N, C, H, W), with the dataset's
+`pixel_scale` (float pixel = byte / scale; see `data.pool.to_float`). Nothing is
 downloaded unless the caller asks; a missing or malformed file raises DataError
 naming the path and what was expected.
 """
@@ -94,10 +95,10 @@ def _digits(cfg: DataConfig) -> Dataset:
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    images = (bunch.images.astype(np.float32) / 16.0)[:, None, :, :]
+    images = bunch.images.astype(np.uint8)[:, None, :, :]  # integers 0..16
     labels = bunch.target.astype(np.int64)
     pool, truth, test = _holdout(images, labels, cfg.test_fraction)
-    return Dataset("digits", pool, truth, test, tuple(str(i) for i in range(10)))
+    return Dataset("digits", pool, truth, test, tuple(str(i) for i in range(10)), pixel_scale=16.0)
 
 
 # --- mnist --------------------------------------------------------------------
@@ -163,8 +164,7 @@ def _mnist(cfg: DataConfig) -> Dataset:
     y_test = read_idx(paths["test_labels"], 1).astype(np.int64)
     if len(x_train) != len(y_train) or len(x_test) != len(y_test):
         raise DataError(f"{root}: MNIST image and label counts differ")
-    to_float = lambda x: (x.astype(np.float32) / 255.0)[:, None, :, :]  # noqa: E731
-    return Dataset("mnist", to_float(x_train), y_train, Split(to_float(x_test), y_test),
+    return Dataset("mnist", x_train[:, None, :, :], y_train, Split(x_test[:, None, :, :], y_test),
                    tuple(str(i) for i in range(10)))
 
 
@@ -191,7 +191,7 @@ def _cifar10(cfg: DataConfig) -> Dataset:
             test = CIFAR10(str(root), train=False, download=cfg.download)
         except RuntimeError as exc:
             raise DataError(f"{root}: {exc}") from None
-        to_chw = lambda d: (np.asarray(d.data).transpose(0, 3, 1, 2).astype(np.float32) / 255.0)  # noqa: E731
+        to_chw = lambda d: np.ascontiguousarray(np.asarray(d.data).transpose(0, 3, 1, 2))  # noqa: E731
         return Dataset("cifar10", to_chw(train), np.asarray(train.targets, dtype=np.int64),
                        Split(to_chw(test), np.asarray(test.targets, dtype=np.int64)), CIFAR10_CLASSES)
     # The "binary version" (data_batch_N.bin, test_batch.bin), whole or in part, .gz accepted.
@@ -203,9 +203,9 @@ def _cifar10(cfg: DataConfig) -> Dataset:
                         "test_batch*.bin[.gz], or cifar-10-batches-py/; pass --download to fetch them)")
     parts = [_read_cifar_binary(p) for p in train_files]
     tests = [_read_cifar_binary(p) for p in test_files]
-    x_train = np.concatenate([p[0] for p in parts]).astype(np.float32) / 255.0
+    x_train = np.concatenate([p[0] for p in parts])
     y_train = np.concatenate([p[1] for p in parts])
-    x_test = np.concatenate([p[0] for p in tests]).astype(np.float32) / 255.0
+    x_test = np.concatenate([p[0] for p in tests])
     y_test = np.concatenate([p[1] for p in tests])
     classes = CIFAR10_CLASSES
     meta = next((d / "batches.meta.txt" for d in search if (d / "batches.meta.txt").is_file()), None)
@@ -229,7 +229,7 @@ def _load_image(path: Path, side: int) -> np.ndarray:
             rgb = img.convert("RGB").resize((side, side))
     except (OSError, UnidentifiedImageError) as exc:
         raise DataError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
-    return np.asarray(rgb, dtype=np.float32).transpose(2, 0, 1) / 255.0
+    return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8).transpose(2, 0, 1))
 
 
 def _folder(cfg: DataConfig) -> Dataset:
@@ -261,6 +261,6 @@ def _folder(cfg: DataConfig) -> Dataset:
     if len(cfg.class_names) < 2:
         raise DataError("data.class_names: an unlabelled folder needs at least two class names")
     images = np.stack([_load_image(p, side) for p in paths])
-    empty = Split(np.zeros((0, *images.shape[1:]), np.float32), np.zeros(0, np.int64))
+    empty = Split(np.zeros((0, *images.shape[1:]), np.uint8), np.zeros(0, np.int64))
     return Dataset("folder", images, None, empty, tuple(cfg.class_names),
                    pool_paths=tuple(str(p) for p in paths))

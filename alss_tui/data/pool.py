@@ -7,11 +7,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def to_float(batch_u8: np.ndarray, scale: float) -> np.ndarray:
+    """Stored pixels -> float32 pixels in [0, 1]: `uint8 / scale`, for one batch at a time.
+
+    The division runs in float32, as the loaders always did, so a pixel is the
+    same float whether it was kept as float or stored as a byte and converted here.
+    """
+    out = np.asarray(batch_u8).astype(np.float32)
+    out /= np.float32(scale)  # in place: one batch-sized array, not two
+    return out
+
+
 @dataclass
 class Split:
     """Held-out images with their labels (test or validation)."""
 
-    images: np.ndarray  # float32, (N, C, H, W), values in [0, 1]
+    images: np.ndarray  # uint8 (N, C, H, W), ndarray or np.memmap; float pixel = value / pixel_scale
     labels: np.ndarray  # int64, (N,)
 
     def __len__(self) -> int:
@@ -21,12 +32,16 @@ class Split:
 @dataclass
 class Dataset:
     name: str
-    pool_images: np.ndarray  # float32, (N, C, H, W), values in [0, 1]
+    # uint8 (N, C, H, W), ndarray or np.memmap: never converted whole; passes read batches
+    # and convert each with `to_float(batch, pixel_scale)`.
+    pool_images: np.ndarray
     pool_truth: np.ndarray | None  # int64 (N,), hidden from strategies; None if unknown
     test: Split
     classes: tuple[str, ...]
     validation: Split | None = None
     pool_paths: tuple[str, ...] | None = None  # for folder datasets: where each image came from
+    # float pixel = stored byte / pixel_scale: 255 for images, 16 for scikit-learn's digits (0..16)
+    pixel_scale: float = 255.0
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -41,7 +56,7 @@ class Pool:
     label differently from the ground truth, and strategies must see only these.
     """
 
-    images: np.ndarray
+    images: np.ndarray  # the dataset's uint8 pool (only its length is used here)
     truth: np.ndarray | None
     labels: np.ndarray = field(init=False)  # -1 where not labelled
     rejected: np.ndarray = field(init=False)  # shown to the oracle and refused

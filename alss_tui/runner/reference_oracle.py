@@ -34,6 +34,7 @@ def _reference(data: DataConfig, recipe: TaskConfig = REFERENCE_RECIPE):
 
     from alss_tui.config import to_dict, RunConfig
     from alss_tui.core import training
+    from alss_tui.core.pool_images import PoolImages
     from alss_tui.data.loaders import load_dataset
     from alss_tui.models.classifier import SmallCNN
     from alss_tui.runner.bench import _digest
@@ -51,11 +52,12 @@ def _reference(data: DataConfig, recipe: TaskConfig = REFERENCE_RECIPE):
         accuracy = json.loads(meta.read_text())["test_accuracy"]
     else:
         torch.manual_seed(training.derive_seed("reference", key))
-        x, y = torch.from_numpy(ds.pool_images), torch.from_numpy(ds.pool_truth)
+        # Streamed from the stored bytes: the whole pool is the training set, never a float copy of it.
+        x, y = PoolImages(ds.pool_images, ds.pixel_scale), torch.from_numpy(ds.pool_truth)
         for _ in training.train_classifier(model, x, y, recipe, training.derive_seed("reference-train", key),
                                            torch.device("cpu"), 0):
             pass
-        logits = training.predict_logits(model, torch.from_numpy(ds.test.images), torch.device("cpu"))
+        logits = training.predict_logits(model, PoolImages(ds.test.images, ds.pixel_scale), torch.device("cpu"))
         accuracy = training.score(logits, torch.from_numpy(ds.test.labels), len(ds.classes))[0]
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(model.state_dict(), path)

@@ -11,6 +11,7 @@ from torch import nn
 
 from alss_tui.core.events import Candidate
 from alss_tui.core.latent_index import LatentIndex
+from alss_tui.core.pool_images import Images, as_images
 from alss_tui.data.pool import Pool
 
 
@@ -19,7 +20,7 @@ class SelectionState:
     """Read-only view of the run for a strategy. Labels come from `pool.labels` only."""
 
     pool: Pool
-    images: torch.Tensor  # pool images, CPU float32 (N, C, H, W)
+    images: Images  # pool images, read as float32 (N, C, H, W) batches (a float tensor is wrapped)
     codes: np.ndarray  # latent means of the pool, (N, d)
     index: LatentIndex
     vae: nn.Module
@@ -28,6 +29,9 @@ class SelectionState:
     round: int
     n_classes: int
     next_synthetic_id: int = -1  # SI items are numbered -1, -2, ... across the run
+
+    def __post_init__(self) -> None:
+        self.images = as_images(self.images)
 
 
 @dataclass
@@ -54,8 +58,8 @@ def predict_probs(state: SelectionState, indices: np.ndarray, batch_size: int = 
     state.model.eval()
     out = []
     for i in range(0, len(indices), batch_size):
-        idx = torch.as_tensor(indices[i:i + batch_size])
-        out.append(torch.softmax(state.model(state.images[idx].to(state.device)), dim=1).cpu())
+        x = state.images.batch(indices[i:i + batch_size])
+        out.append(torch.softmax(state.model(x.to(state.device)), dim=1).cpu())
     return torch.cat(out) if out else torch.zeros((0, state.n_classes))
 
 

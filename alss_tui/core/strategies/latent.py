@@ -26,8 +26,7 @@ def choose_seeds(state: SelectionState, n: int, how: str, rng: np.random.Generat
         return rng.choice(labelled, size=n, replace=len(labelled) < n), 0
     with torch.no_grad():
         state.model.eval()
-        idx = torch.as_tensor(labelled)
-        logits = state.model(state.images[idx].to(state.device)).cpu()
+        logits = state.model(state.images.batch(labelled).to(state.device)).cpu()
     if how == "hardest":
         score = F.cross_entropy(logits, torch.as_tensor(state.pool.labels[labelled]), reduction="none")
     else:
@@ -99,5 +98,5 @@ def _predict(state: SelectionState, items: np.ndarray) -> np.ndarray:
     if len(items) == 0:
         return np.zeros(0, dtype=np.int64)
     state.model.eval()
-    logits = state.model(state.images[torch.as_tensor(items)].to(state.device))
+    logits = state.model(state.images.batch(items).to(state.device))
     return logits.argmax(1).cpu().numpy()

@@ -27,6 +27,7 @@ def _choices() -> dict[str, tuple[tuple[str, str], ...]]:
         "sampling.strategy": plain(STRATEGY_NAMES),  # read live: other strategies register themselves
         "sampling.seed_choice": plain(config_mod.SEED_CHOICES),
         "sampling.coreset_space": plain(config_mod.CORESET_SPACES),
+        "sampling.index": plain(config_mod.INDEX_KINDS),
         "task.lr_schedule": plain(config_mod.LR_SCHEDULES),
         "oracle.kind": tuple((ORACLE_LABELS.get(k, k), k) for k in config_mod.ORACLES),
     }

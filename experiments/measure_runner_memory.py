@@ -1,0 +1,118 @@
+"""Peak memory of a runner on the full MNIST pool: peak RSS and peak anonymous memory.
+
+    python experiments/measure_runner_memory.py PATH/TO/MNIST --label after
+
+Runs what a runner runs (the fixed mmap threshold, the VAE, the initial subset and
+two `snn` rounds, task training and evaluation) in this process, while a thread
+samples /proc/self/status every 10 ms. Peak RSS is the kernel's own high-water mark
+(VmHWM); peak RssAnon is the largest sample: anonymous pages are the process's own
+memory, while file-backed pages of a memory-mapped pool are the kernel's to drop.
+Appends one record to experiments/results/runner-memory.json. Linux only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results" / "runner-memory.json"
+
+
+def status_kb(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+class AnonSampler(threading.Thread):
+    """The largest RssAnon seen, and where in the run it was seen."""
+
+    def __init__(self, interval: float = 0.01):
+        super().__init__(daemon=True)
+        self.interval, self.peak_kb, self.phase, self.peak_phase = interval, 0, "start", "start"
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            kb = status_kb("RssAnon")
+            if kb > self.peak_kb:
+                self.peak_kb, self.peak_phase = kb, self.phase
+            time.sleep(self.interval)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mnist_root")
+    parser.add_argument("--label", required=True, help="what this measurement is of, e.g. before/after")
+    parser.add_argument("--strategy", default="snn")
+    parser.add_argument("--vae-epochs", type=int, default=1)
+    parser.add_argument("--save-codes", help="write the pool's VAE codes to this .npy (for bench_index.py)")
+    args = parser.parse_args()
+
+    from alss_tui.runner.memory import fix_mmap_threshold
+
+    fix_mmap_threshold()
+    sampler = AnonSampler()
+    sampler.start()
+    baseline_anon = status_kb("RssAnon")
+
+    import torch
+
+    from alss_tui.config import DataConfig, RunConfig, SamplingConfig, TaskConfig, VaeConfig
+    from alss_tui.core.engine import Engine
+    from alss_tui.data.loaders import load_dataset
+    from alss_tui.runner.oracle import SimulatedOracle
+
+    cfg = RunConfig(name="memory", seed=0, device="cpu", data=DataConfig(dataset="mnist", data_root=args.mnist_root),
+                    vae=VaeConfig(epochs=args.vae_epochs), task=replace(TaskConfig(), width=16, steps=100),
+                    sampling=SamplingConfig(strategy=args.strategy, initial=100, per_round=100, budget=300))
+    start = time.perf_counter()
+    phases = {}
+    sampler.phase = "load"
+    engine = Engine(cfg, load_dataset(cfg.data))
+    phases["load"] = time.perf_counter() - start
+    oracle = SimulatedOracle(engine.dataset.pool_truth)
+    sampler.phase = "vae"
+    list(engine.fit_vae())
+    phases["vae+encode"] = time.perf_counter() - start - sum(phases.values())
+    for r in range(cfg.rounds + 1):
+        sampler.phase = f"round {r}"
+        list(engine.propose(r))
+        list(engine.apply_labels(r, oracle.label(r, engine.pending.candidates, engine.pending.synthetic)))
+        list(engine.train_task(r))
+        list(engine.evaluate(r))
+        list(engine.finish_round(r, 0.0, {}))
+        phases[f"round {r}"] = time.perf_counter() - start - sum(phases.values())
+    sampler.stop()
+    if args.save_codes:
+        import numpy as np
+
+        np.save(args.save_codes, engine.codes)
+    record = {
+        "label": args.label, "pool": len(engine.pool), "strategy": args.strategy, "rounds": cfg.rounds,
+        "vae_epochs": args.vae_epochs, "accuracy": engine.last_accuracy,
+        "peak_rss_mb": round(status_kb("VmHWM") / 1024, 1),
+        "peak_rss_anon_mb": round(sampler.peak_kb / 1024, 1), "peak_anon_phase": sampler.peak_phase,
+        "anon_at_start_mb": round(baseline_anon / 1024, 1),
+        "seconds": {k: round(v, 1) for k, v in phases.items()},
+        "torch_threads": torch.get_num_threads(),
+        "note": "2-core machine shared with other jobs: seconds are indicative, memory is this process's own",
+    }
+    print(json.dumps(record, indent=1))
+    records = json.loads(RESULTS.read_text()) if RESULTS.is_file() else []
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps([r for r in records if r["label"] != args.label] + [record], indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

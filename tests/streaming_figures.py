@@ -1,0 +1,92 @@
+"""Figures a run produces, recorded once and compared after any change to how pixels are read.
+
+`python tests/streaming_figures.py` writes tests/fixtures/streaming-figures.json;
+tests/test_pool_streaming.py recomputes the same figures and asserts equality.
+The fixture was recorded from the loader that held the pool as float32 in memory,
+so the test pins the streamed uint8 pool to exactly that behaviour.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+FIXTURE = HERE / "fixtures" / "streaming-figures.json"
+sys.path.insert(0, str(HERE))
+
+DIGITS_STRATEGIES = ("random", "snn", "margin-sub", "coreset", "si")
+MNIST_STRATEGIES = ("random", "snn")
+
+
+def environment() -> dict:
+    """What float results depend on besides the code: CPU kernels, library versions, threads."""
+    import torch
+
+    return {"machine": platform.machine(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "torch": torch.__version__.split("+")[0], "numpy": np.__version__,
+            "threads": torch.get_num_threads()}
+
+
+def digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+def configs(mnist_root: str | None) -> dict:
+    from alss_tui.config import DataConfig, VaeConfig
+    from conftest import tiny_config
+
+    out = {f"digits-{s}": tiny_config(strategy=s) for s in DIGITS_STRATEGIES}
+    if mnist_root:
+        for s in MNIST_STRATEGIES:
+            cfg = tiny_config(strategy=s)
+            out[f"mnist-{s}"] = replace(cfg, data=DataConfig(dataset="mnist", data_root=mnist_root, pool_limit=3000),
+                                        vae=VaeConfig(epochs=1, width=16))
+    return out
+
+
+def figures(cfg) -> dict:
+    """Every round's picks, accuracy and test loss, the VAE's epoch losses and the review pixels."""
+    from alss_tui.core.engine import Engine
+    from alss_tui.core.events import EpochEnded, Evaluated
+    from alss_tui.data.loaders import load_dataset
+
+    engine = Engine(cfg, load_dataset(cfg.data))
+    truth = engine.dataset.pool_truth
+    vae_losses = [e.losses["loss"] for e in engine.fit_vae() if isinstance(e, EpochEnded)]
+    rounds = []
+    for r in range(cfg.rounds + 1):
+        list(engine.propose(r))
+        sel = engine.pending
+        review = engine.review_material(sel)
+        # Synthetic (SI) images take their seed's label: a stand-in oracle for a figure, not a benchmark.
+        labels = {c.item: int(c.seed_label if c.kind == "synthetic" else truth[c.item]) for c in sel.candidates}
+        list(engine.apply_labels(r, labels))
+        list(engine.train_task(r))
+        evaluated = [e for e in engine.evaluate(r) if isinstance(e, Evaluated)][0]
+        list(engine.finish_round(r, 0.0, {}))
+        rounds.append({"picked": [c.item for c in sel.candidates], "accuracy": evaluated.accuracy,
+                       "loss": evaluated.loss,
+                       "review": {k: digest(v) for k, v in sorted(review.items())}})
+    return {"vae_losses": vae_losses, "codes": digest(engine.codes), "rounds": rounds}
+
+
+def main() -> None:
+    from conftest import SHARED_DATA
+
+    mnist = SHARED_DATA / "mnist"
+    out = {"environment": environment(),
+           "runs": {name: figures(cfg) for name, cfg in configs(str(mnist) if mnist.is_dir() else None).items()}}
+    FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+    FIXTURE.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {FIXTURE}: {', '.join(out['runs'])}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Pool pixels are stored as bytes and streamed: same results as the float32 in-memory pool, no float copy."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import streaming_figures
+from conftest import SHARED_DATA, needs_mnist
+
+RECORDED = json.loads(streaming_figures.FIXTURE.read_text())
+
+
+def _same_environment():
+    """Float results are bit-identical only on the CPU kernels and libraries they were recorded with."""
+    now, then = streaming_figures.environment(), RECORDED["environment"]
+    differs = {k: (then[k], now[k]) for k in ("machine", "cpu_capability", "torch") if then[k] != now[k]}
+    return pytest.mark.skipif(bool(differs), reason=f"figures were recorded elsewhere: {differs}")
+
+
+@pytest.fixture
+def recorded_threads():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(RECORDED["environment"]["threads"])
+    yield
+    torch.set_num_threads(before)
+
+
+@_same_environment()
+@pytest.mark.parametrize("strategy", streaming_figures.DIGITS_STRATEGIES)
+def test_digits_runs_match_the_float_pool_figures(strategy, recorded_threads):
+    name = f"digits-{strategy}"
+    cfg = streaming_figures.configs(None)[name]
+    assert streaming_figures.figures(cfg) == RECORDED["runs"][name]
+
+
+@needs_mnist
+@_same_environment()
+@pytest.mark.parametrize("strategy", streaming_figures.MNIST_STRATEGIES)
+def test_mnist_runs_match_the_float_pool_figures(strategy, recorded_threads):
+    name = f"mnist-{strategy}"
+    cfg = streaming_figures.configs(str(SHARED_DATA / "mnist"))[name]
+    assert streaming_figures.figures(cfg) == RECORDED["runs"][name]
+
+
+# --- no float copy of the pool -------------------------------------------------------
+
+READ_LIMIT = 1024  # the largest batch any pass reads (inference batches)
+
+
+class GuardedPixels(np.ndarray):
+    """A uint8 pool that refuses any read of more than a batch: a whole-pool read is a float copy waiting to happen."""
+
+    def __getitem__(self, key):
+        out = np.asarray(super().__getitem__(key))
+        if out.ndim == 4 and len(out) > READ_LIMIT:
+            raise AssertionError(f"read {len(out)} pool images at once")
+        return out
+
+    def astype(self, *args, **kwargs):
+        raise AssertionError("the whole pool was converted")
+
+
+def _memmap_pool(path, n: int, side: int = 16) -> np.ndarray:
+    """n uint8 images of two kinds (bright square top left / bottom right), memory-mapped from disk."""
+    rng = np.random.default_rng(0)
+    pixels = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(n, 1, side, side))
+    half = side // 2
+    for start in range(0, n, 500):
+        block = rng.integers(0, 60, size=(min(500, n - start), 1, side, side), dtype=np.uint8)
+        block[::2, :, :half, :half] += 180
+        block[1::2, :, half:, half:] += 180
+        pixels[start:start + len(block)] = block
+    pixels.flush()
+    del pixels
+    return np.load(path, mmap_mode="r")
+
+
+def _float_arrays(obj, seen=None, depth=0):
+    """Every float array or tensor reachable through attributes, dicts and lists (a few levels)."""
+    import torch
+
+    seen = set() if seen is None else seen
+    if id(obj) in seen or depth > 4:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, torch.Tensor) and obj.is_floating_point():
+        yield obj.numel()
+    elif isinstance(obj, np.ndarray) and np.issubdtype(obj.dtype, np.floating):
+        yield obj.size
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _float_arrays(v, seen, depth + 1)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _float_arrays(v, seen, depth + 1)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type) and type(obj).__module__.startswith("alss_tui"):
+        yield from _float_arrays(vars(obj), seen, depth + 1)
+
+
+@pytest.mark.parametrize("strategy", ["snn", "margin", "coreset"])
+def test_a_memory_mapped_pool_is_streamed_never_copied_to_float(tmp_path, strategy):
+    import tracemalloc
+    from dataclasses import replace
+
+    from alss_tui.config import VaeConfig
+    from alss_tui.core.engine import Engine
+    from alss_tui.data.pool import Dataset, Split
+    from conftest import tiny_config
+
+    n = 8000
+    mapped = _memmap_pool(tmp_path / "pool.npy", n)
+    truth = np.arange(n) % 2
+    test = _memmap_pool(tmp_path / "test.npy", 1200)
+    pool = mapped.view(GuardedPixels)
+    ds = Dataset("mapped", pool, truth, Split(test.view(GuardedPixels), np.arange(1200) % 2), ("a", "b"))
+    cfg = replace(tiny_config(strategy=strategy), vae=VaeConfig(epochs=1, width=8))
+    float_pool_bytes = n * 16 * 16 * 4
+
+    tracemalloc.start()
+    try:
+        engine = Engine(cfg, ds)
+        list(engine.fit_vae())
+        for r in range(2):
+            list(engine.propose(r))
+            engine.review_material(engine.pending)
+            list(engine.apply_labels(r, {c.item: int(truth[c.item]) for c in engine.pending.candidates}))
+            list(engine.train_task(r))
+            list(engine.evaluate(r))
+            list(engine.finish_round(r, 0.0, {}))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert engine.last_accuracy > 0.9  # the streamed pool is the real data, learnt
+    # numpy allocations are traced: a float copy of the pool would be one block of float_pool_bytes
+    assert peak < float_pool_bytes / 2
+    largest = max(_float_arrays(engine), default=0)
+    assert largest < n * 16 * 16 / 2  # codes (n x 16) are the largest float arrays held
+    assert isinstance(engine.dataset.pool_images, GuardedPixels)
+
+
+def test_a_guarded_pool_does_catch_a_whole_pool_read(tmp_path):
+    pool = _memmap_pool(tmp_path / "pool.npy", 2000).view(GuardedPixels)
+    with pytest.raises(AssertionError):
+        pool[:]
+    assert pool[:10].dtype == np.uint8
