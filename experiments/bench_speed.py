@@ -39,7 +39,7 @@ from alss_tui.core.latent_index import LatentIndex
 from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import SelectionState
 from alss_tui.data.loaders import load_dataset
-from alss_tui.data.pool import Pool
+from alss_tui.data.pool import Pool, to_float
 from alss_tui.models.classifier import SmallCNN
 from alss_tui.models.vae import ConvVAE
 
@@ -286,6 +286,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     ds = load_dataset(DataConfig(dataset="mnist", data_root=args.data_root))
+    # This benchmark times compute on an in-memory float pool.
+    ds.pool_images = to_float(ds.pool_images, ds.pixel_scale)
+    ds.test.images = to_float(ds.test.images, ds.pixel_scale)
     cfg = TaskConfig(width=args.task_width)
     result = {"threads": args.threads, "task_width": args.task_width, "vae_epochs": args.vae_epochs,
               "load_average_at_start": list(os.getloadavg())}

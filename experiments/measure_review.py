@@ -54,7 +54,7 @@ def candidate_images(n: int) -> tuple[np.ndarray, str]:
     else:
         ds = load_dataset(DataConfig(dataset="digits"))
         name = "digits (MNIST not found)"
-    pixels = ds.test.images[: 2 * n]
+    pixels = ds.test.images[: 2 * n].astype(np.float32) / ds.pixel_scale
     return np.clip(np.rint(pixels * 255), 0, 255).astype(np.uint8), name
 
 

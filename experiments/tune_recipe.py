@@ -30,6 +30,7 @@ import torch
 from alss_tui.config import DataConfig, TaskConfig
 from alss_tui.core import training
 from alss_tui.data.loaders import load_dataset
+from alss_tui.data.pool import to_float
 from alss_tui.models.classifier import SmallCNN
 from alss_tui.runner.bench_report import normalised_auc
 
@@ -79,8 +80,10 @@ def main() -> None:
 
     ds = load_dataset(DataConfig(dataset=args.dataset, data_root=args.data_root,
                                  validation_size=args.validation_size))
-    pool_x, pool_y = torch.as_tensor(ds.pool_images), torch.as_tensor(ds.pool_truth).long()
-    val_x, val_y = torch.as_tensor(ds.validation.images), torch.as_tensor(ds.validation.labels).long()
+    pool_x = torch.as_tensor(to_float(ds.pool_images, ds.pixel_scale))
+    pool_y = torch.as_tensor(ds.pool_truth).long()
+    val_x = torch.as_tensor(to_float(ds.validation.images, ds.pixel_scale))
+    val_y = torch.as_tensor(ds.validation.labels).long()
     shape, n_classes = tuple(pool_x.shape[1:]), len(ds.classes)
     sets = nested_sets(len(pool_x), args.set_seed)
     wanted = [n for n in args.only.split(",") if n] or list(CANDIDATES)

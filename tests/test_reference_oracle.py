@@ -6,6 +6,7 @@ import numpy as np
 
 from alss_tui.config import DataConfig, TaskConfig
 from alss_tui.data.loaders import load_dataset
+from alss_tui.data.pool import to_float
 from alss_tui.runner import reference_oracle
 
 SMALL = TaskConfig(width=8, steps=150, batch_size=64)
@@ -19,6 +20,7 @@ def test_reference_labeller_trains_once_caches_and_labels_like_its_accuracy(home
     reference_oracle._loaded.clear()  # a new process: loads from the cache, same model
     _, again = reference_oracle._reference(data, SMALL)
     assert again == accuracy
-    test = load_dataset(data).test
-    labels = np.array(reference_oracle._label(data, test.images, SMALL))
+    ds = load_dataset(data)
+    test = ds.test
+    labels = np.array(reference_oracle._label(data, to_float(test.images, ds.pixel_scale), SMALL))
     assert abs(np.mean(labels == test.labels) - accuracy) < 1e-6

@@ -23,7 +23,7 @@ from alss_tui.core.latent_index import LatentIndex
 from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import Selection, SelectionState
 from alss_tui.core import training
-from alss_tui.data.pool import Dataset, Pool
+from alss_tui.data.pool import Dataset, Pool, to_float
 from alss_tui.errors import LabelError
 from alss_tui.models.classifier import SmallCNN
 from alss_tui.models.vae import ConvVAE
@@ -39,8 +39,8 @@ class Engine:
         self.n_classes = len(dataset.classes)
         self.device = training.resolve_device(cfg.device)
         self.pool = Pool(dataset.pool_images, dataset.pool_truth)
-        self.images = torch.from_numpy(dataset.pool_images)
-        self.test_x = torch.from_numpy(dataset.test.images)
+        self.images = torch.from_numpy(to_float(dataset.pool_images, dataset.pixel_scale))
+        self.test_x = torch.from_numpy(to_float(dataset.test.images, dataset.pixel_scale))
         self.test_y = torch.from_numpy(dataset.test.labels)
         self.strategy = get_strategy(cfg.sampling.strategy, cfg=cfg.sampling)
         self.vae: ConvVAE | None = None
@@ -118,7 +118,7 @@ class Engine:
         assert self.codes is not None and self.vae is not None
         cands = selection.candidates
         to_u8 = lambda x: np.clip(np.rint(np.asarray(x) * 255), 0, 255).astype(np.uint8)  # noqa: E731
-        images = [selection.synthetic[c.item] if c.kind == "synthetic" else self.dataset.pool_images[c.item]
+        images = [selection.synthetic[c.item] if c.kind == "synthetic" else self.images[c.item].numpy()
                   for c in cands]
         out = {"items": np.array([c.item for c in cands], dtype=np.int64),
                "images": to_u8(np.stack(images)) if images else np.zeros((0, *self.dataset.shape), np.uint8)}
@@ -129,7 +129,7 @@ class Engine:
         if cands and all(s is not None for s in seeds):
             seeds_arr = np.array(seeds, dtype=np.int64)
             out["seed_items"] = seeds_arr
-            out["seeds"] = to_u8(self.dataset.pool_images[seeds_arr])
+            out["seeds"] = to_u8(self.images[torch.from_numpy(seeds_arr)].numpy())
             out["seed_xy"] = self.project(self.codes[seeds_arr])
         if selection.ascended is not None and len(selection.ascended):
             z = torch.from_numpy(selection.ascended).to(self.device)

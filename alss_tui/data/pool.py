@@ -11,7 +11,7 @@ import numpy as np
 class Split:
     """Held-out images with their labels (test or validation)."""
 
-    images: np.ndarray  # float32, (N, C, H, W), values in [0, 1]
+    images: np.ndarray  # uint8, (N, C, H, W); float pixel = value / Dataset.pixel_scale
     labels: np.ndarray  # int64, (N,)
 
     def __len__(self) -> int:
@@ -21,16 +21,26 @@ class Split:
 @dataclass
 class Dataset:
     name: str
-    pool_images: np.ndarray  # float32, (N, C, H, W), values in [0, 1]
+    pool_images: np.ndarray  # uint8, (N, C, H, W), plain or memory-mapped
     pool_truth: np.ndarray | None  # int64 (N,), hidden from strategies; None if unknown
     test: Split
     classes: tuple[str, ...]
     validation: Split | None = None
     pool_paths: tuple[str, ...] | None = None  # for folder datasets: where each image came from
+    # float pixel = uint8 / pixel_scale: 255 for images, 16 for scikit-learn's digits (values 0..16).
+    pixel_scale: float = 255.0
+    # Which cached pool this is (None when built in memory) and the files left out of it.
+    pool_key: str | None = None
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, reason) of unreadable images
 
     @property
     def shape(self) -> tuple[int, int, int]:
         return tuple(self.pool_images.shape[1:])  # type: ignore[return-value]
+
+
+def to_float(batch_u8: np.ndarray, scale: float) -> np.ndarray:
+    """uint8 pixels -> float32 in [0, 1]; exactly what dividing the float32 values by `scale` gives."""
+    return np.asarray(batch_u8).astype(np.float32) / np.float32(scale)
 
 
 @dataclass

@@ -51,11 +51,13 @@ def _reference(data: DataConfig, recipe: TaskConfig = REFERENCE_RECIPE):
         accuracy = json.loads(meta.read_text())["test_accuracy"]
     else:
         torch.manual_seed(training.derive_seed("reference", key))
-        x, y = torch.from_numpy(ds.pool_images), torch.from_numpy(ds.pool_truth)
+        from alss_tui.data.pool import to_float
+
+        x, y = torch.from_numpy(to_float(ds.pool_images, ds.pixel_scale)), torch.from_numpy(ds.pool_truth)
         for _ in training.train_classifier(model, x, y, recipe, training.derive_seed("reference-train", key),
                                            torch.device("cpu"), 0):
             pass
-        logits = training.predict_logits(model, torch.from_numpy(ds.test.images), torch.device("cpu"))
+        logits = training.predict_logits(model, torch.from_numpy(to_float(ds.test.images, ds.pixel_scale)), torch.device("cpu"))
         accuracy = training.score(logits, torch.from_numpy(ds.test.labels), len(ds.classes))[0]
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(model.state_dict(), path)
