@@ -53,20 +53,25 @@ def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False
     if config is None:
         fail("give a config file, e.g. alss-tui run experiments/digits-snn.toml")
     cfg = config_mod.apply_overrides(config_mod.load(config), (set_ or []) + (["data.download=true"] if download else []))
-    if detach:
-        from alss_tui.data.loaders import load_dataset
+    from rich.console import Console
 
-        # Check data and budget here, so a bad config fails in this terminal, not in a log file.
-        config_mod.check_budget(cfg, len(load_dataset(cfg.data).pool_images))
+    from alss_tui.cli.dataset_open import load_with_progress, prepare_with_progress, warn_skipped
+
+    err = Console(stderr=True, quiet=quiet)
+    if detach:
+        # Check data and budget here (and decode a new folder with a progress bar), so a bad
+        # config fails in this terminal, not in a log file; the runner then opens the cached pool.
+        dataset = load_with_progress(cfg.data, home_dir, err)
+        config_mod.check_budget(cfg, len(dataset.pool_images))
         folder = RunFolder.create(registry.runs_dir, cfg)
         registry.upsert(folder.run_id, status="created", **registry_fields(cfg))
+        warn_skipped(err, dataset, str(folder.path / "skipped.txt"))
         _detach(home_dir, folder, registry, json_out)
         return
-    from alss_tui.runner.execute import prepare
-
-    engine = prepare(cfg)
+    engine = prepare_with_progress(cfg, home_dir, err)
     folder = RunFolder.create(registry.runs_dir, cfg)
     registry.upsert(folder.run_id, status="created", **registry_fields(cfg))
+    warn_skipped(err, engine.dataset, str(folder.path / "skipped.txt"))
     _execute(folder, json_out, engine=engine, registry=registry, quiet=quiet)
 
 

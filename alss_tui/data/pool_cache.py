@@ -52,17 +52,18 @@ class CachedPool:
     meta: dict
     images: np.ndarray  # np.memmap when opened from disk
     labels: np.ndarray
+    _files: list[tuple[str, int, int]] | None = None
 
     def files(self) -> list[tuple[str, int, int]]:
-        """(relative path, size, mtime_ns) of each row; empty for non-folder pools."""
-        tsv = self.path / "files.tsv"
-        if not tsv.is_file():
-            return []
-        out = []
-        for line in tsv.read_text(encoding="utf-8").splitlines():
-            rel, size, mtime = line.rsplit("\t", 2)
-            out.append((rel, int(size), int(mtime)))
-        return out
+        """(relative path, size, mtime_ns) of each row; empty for non-folder pools. Read once."""
+        if self._files is None:
+            tsv = self.path / "files.tsv"
+            self._files = []
+            if tsv.is_file():
+                for line in tsv.read_text(encoding="utf-8").splitlines():
+                    rel, size, mtime = line.rsplit("\t", 2)
+                    self._files.append((rel, int(size), int(mtime)))
+        return self._files
 
 
 def write_files_tsv(path: Path, files: list[tuple[str, int, int]]) -> None:
@@ -135,6 +136,7 @@ class PoolCache:
                 (Path(tmp) / META).write_text(json.dumps(meta), encoding="utf-8")
                 pool = _open_entry(Path(tmp), mmap=False)
                 assert pool is not None
+                pool.files()  # read now: the folder goes away
                 return pool
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_stale()

@@ -14,3 +14,8 @@ def resolve_home(home: str | Path | None = None) -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("alss-tui", appauthor=False))
+
+
+def pool_cache_dir(home: str | Path) -> Path:
+    """Where decoded pools live: one folder per pool key (see alss_tui.data.pool_cache)."""
+    return Path(home) / "cache" / "pools"
