@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from alss_tui.errors import DataError
 
@@ -23,8 +24,7 @@ IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".pgm", ".png", ".ppm", ".tif
 VALIDATION_NAMES = ("val", "valid", "validation")
 
 
-@dataclass(frozen=True)
-class ImageFile:
+class ImageFile(NamedTuple):  # a tuple, not a dataclass: 100,000 of them are made on every open
     rel: str  # path relative to the dataset root, "/" separated
     size: int
     mtime_ns: int
@@ -76,6 +76,8 @@ def _walk_images(top: Path, root: Path, label: int) -> list[ImageFile]:
         except OSError:
             continue
         found = []
+        rel_dir = os.path.relpath(current, root_str).replace(os.sep, "/")
+        prefix = "" if rel_dir == "." else rel_dir + "/"
         for entry in entries:
             if not _visible(entry.name):
                 continue
@@ -84,11 +86,10 @@ def _walk_images(top: Path, root: Path, label: int) -> list[ImageFile]:
                     stack.append(entry.path)
                 elif _is_image(entry.name) and entry.is_file():
                     st = entry.stat()
-                    rel = os.path.relpath(entry.path, root_str).replace(os.sep, "/")
-                    found.append(ImageFile(rel, st.st_size, st.st_mtime_ns, label))
+                    found.append(ImageFile(prefix + entry.name, st.st_size, st.st_mtime_ns, label))
             except OSError:
                 continue
-        found.sort(key=lambda f: f.rel)
+        found.sort()  # by relative path first (unique within a folder)
         by_dir.append((current, found))
     by_dir.sort(key=lambda item: item[0])
     return [f for _, files in by_dir for f in files]

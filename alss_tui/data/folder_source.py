@@ -40,7 +40,8 @@ def folder_source(cfg: DataConfig) -> Source:
                 "test_fraction": cfg.test_fraction if layout.labelled and not layout.held_out else None}
     sections = ([("pool", f) for f in layout.pool] + [("test", f) for f in layout.test]
                 + [("validation", f) for f in layout.validation])
-    key = digest(settings, (f"{s}\t{f.rel}\t{f.size}\t{f.mtime_ns}\t{f.label}" for s, f in sections))
+    listing = "\n".join(f"{s}\t{f.rel}\t{f.size}\t{f.mtime_ns}\t{f.label}" for s, f in sections)
+    key = digest(settings, [listing])
     family = digest(settings)
 
     def fill(folder: Path, cache: PoolCache, progress: Progress | None) -> dict:
