@@ -15,12 +15,15 @@ from typing import Any
 
 from alss_tui.errors import ConfigError
 
-DATASETS = ("digits", "mnist", "cifar10", "folder")
+DATASETS = ("digits", "mnist", "cifar10", "folder", "array")
 # The selection strategies a run can name, in the order forms and help list them.
 # The names live here, beside the other choices, so validating a config needs no
 # algorithm code; `core.strategies` maps each name to its class.
 STRATEGY_NAMES = ("snn", "si", "random", "entropy", "margin", "coreset", "coreset-latent", "entropy-sub",
                   "margin-sub", "snn-rerank", "snn-pseudo", "snn-steer")
+CHANNELS = ("auto", "1", "3")
+# Keys whose values may be written as a number or a word (data.channels = 1 or "auto").
+_WORD_OR_NUMBER = {"data.channels"}
 DEVICES = ("auto", "cpu", "cuda")
 ORACLES = ("simulated", "human", "file", "function")
 SEED_CHOICES = ("random", "hardest", "uncertain")
@@ -44,8 +47,12 @@ class DataConfig:
     imbalance: float = 1.0
     # Class names for an unlabelled folder dataset.
     class_names: tuple[str, ...] = ()
-    # Folder images are resized to this square side (other datasets keep theirs).
+    # Folder images: short side resized to this, then centre-cropped square (other datasets keep theirs).
     image_size: int = 32
+    # Folder images: "auto" (1 when every sampled image is grayscale, else 3), "1" or "3".
+    channels: str = "auto"
+    # Processes decoding a folder the first time it is opened (0 = every core).
+    decode_workers: int = 0
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,8 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check(d.dataset in ("digits",) or bool(d.data_root), "data.data_root",
            f"is required for dataset {d.dataset!r}")
     _check(4 <= d.image_size <= 256, "data.image_size", "must be between 4 and 256")
+    _check(d.channels in CHANNELS, "data.channels", "must be auto, 1 or 3")
+    _check(d.decode_workers >= 0, "data.decode_workers", "must be >= 0 (0 = every core)")
     _check(v.latent_dim >= 1, "vae.latent_dim", "must be >= 1")
     _check(v.width >= 1, "vae.width", "must be >= 1")
     _check(v.epochs >= 1, "vae.epochs", "must be >= 1")
@@ -209,6 +218,8 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
             return float(value)
         raise ConfigError(f"{key}: expected a number, got {value!r}")
     if tp is str:
+        if key in _WORD_OR_NUMBER and isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
         if isinstance(value, str):
             return value
         raise ConfigError(f"{key}: expected a string, got {value!r}")

@@ -90,7 +90,7 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from alss_tui.config import check_budget
-    from alss_tui.data.loaders import load_dataset
+    from alss_tui.cli.dataset_open import load_with_progress, warn_skipped
     from alss_tui.runner.bench import Manifest, run_grid
     from alss_tui.runner.bench_report import plot as plot_figure, summarize
     from alss_tui.store.registry import Registry
@@ -98,8 +98,9 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
     console = Console(stderr=True)
     dataset = None
     if not summary_only:
-        dataset = load_dataset(base.data)
+        dataset = load_with_progress(base.data, home_dir, console)
         check_budget(base, len(dataset.pool_images))
+        warn_skipped(console, dataset, "each run's skipped.txt")
     manifest = Manifest.open(home_dir, base, names, seed_values)
     cells = manifest.ordered()
     done = sum(c.status == "finished" for c in cells)

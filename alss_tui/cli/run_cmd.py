@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -49,17 +50,23 @@ def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False
         return
     base = presets.load(config) if config is not None else config_mod.RunConfig()
     cfg = config_mod.apply_overrides(base, (set_ or []) + (["data.download=true"] if download else []))
+    from rich.console import Console
+
+    from alss_tui.cli.dataset_open import load_with_progress, prepare_with_progress, warn_skipped
+
+    err = Console(stderr=True, quiet=quiet)
     if detach:
-        from alss_tui.data.loaders import load_dataset
-
-        # Check data and budget here, so a bad config fails in this terminal, not in a log file.
-        config_mod.check_budget(cfg, len(load_dataset(cfg.data).pool_images))
-        _detach(home_dir, create_run(home_dir, cfg), json_out)
+        # Check data and budget here (and decode a new folder with a progress bar), so a bad
+        # config fails in this terminal, not in a log file; the runner then opens the cached pool.
+        dataset = load_with_progress(cfg.data, home_dir, err)
+        config_mod.check_budget(cfg, len(dataset.pool_images))
+        folder = create_run(home_dir, cfg)
+        warn_skipped(err, dataset, str(folder.path / "skipped.txt"))
+        _detach(home_dir, folder, json_out)
         return
-    from alss_tui.runner.execute import prepare
-
-    engine = prepare(cfg)
+    engine = prepare_with_progress(cfg, home_dir, err)
     folder = create_run(home_dir, cfg)
+    warn_skipped(err, engine.dataset, str(folder.path / "skipped.txt"))
     _execute(folder, json_out, engine=engine, registry=registry, quiet=quiet)
 
 

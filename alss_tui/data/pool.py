@@ -40,8 +40,11 @@ class Dataset:
     classes: tuple[str, ...]
     validation: Split | None = None
     pool_paths: tuple[str, ...] | None = None  # for folder datasets: where each image came from
-    # float pixel = stored byte / pixel_scale: 255 for images, 16 for scikit-learn's digits (0..16)
+    # float pixel = uint8 / pixel_scale: 255 for images, 16 for scikit-learn's digits (values 0..16).
     pixel_scale: float = 255.0
+    # Which cached pool this is (None when built in memory) and the files left out of it.
+    pool_key: str | None = None
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, reason) of unreadable images
 
     @property
     def shape(self) -> tuple[int, int, int]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from alss_tui.config import RunConfig
 from alss_tui.core.events import RunFailed
-from alss_tui.errors import AlssError, StoreError
+from alss_tui.errors import AlssError, DataError, StoreError
 from alss_tui.runner.human import AwaitingLabels
 from alss_tui.runner.loop import EventRecorder, Listener, run_loop
 from alss_tui.runner.registry_sync import RegistrySync
@@ -20,12 +20,16 @@ if TYPE_CHECKING:  # the engine imports torch: only the functions that build one
     from alss_tui.core.engine import Engine
 
 
-def prepare(cfg: RunConfig) -> Engine:
-    """Load the data and build the engine: fails on a bad dataset or budget before any folder exists."""
+def prepare(cfg: RunConfig, cache_dir=None, progress=None, pool_key: str | None = None) -> Engine:
+    """Load the data and build the engine: fails on a bad dataset or budget before any folder exists.
+
+    cache_dir: where decoded pools live (store.home.pool_cache_dir); progress: (done, total) while decoding;
+    pool_key: the pool a resumed run started with.
+    """
     from alss_tui.core.engine import Engine
     from alss_tui.data.loaders import load_dataset
 
-    return Engine(cfg, load_dataset(cfg.data))
+    return Engine(cfg, load_dataset(cfg.data, cache_dir, progress, pool_key))
 
 
 def execute(folder: RunFolder, listeners: Iterable[Listener] = (), *, resume: bool = False,
@@ -59,6 +63,8 @@ def execute(folder: RunFolder, listeners: Iterable[Listener] = (), *, resume: bo
 def _execute_locked(folder: RunFolder, listeners: Iterable[Listener], *, resume: bool,
                     engine: Engine | None, registry: Registry | None) -> Engine:
     from alss_tui.runner.oracle import make_oracle
+    from alss_tui.runner.pool_record import record_pool, recorded_pool_key
+    from alss_tui.store.home import pool_cache_dir
 
     cfg = folder.load_config()
     listeners = list(listeners)
@@ -67,8 +73,14 @@ def _execute_locked(folder: RunFolder, listeners: Iterable[Listener], *, resume:
     recorder = EventRecorder(folder, listeners)
     try:
         if engine is None:
-            engine = prepare(cfg)
+            # A run folder lives at <home>/runs/<id>; its pools at <home>/cache/pools.
+            engine = prepare(cfg, pool_cache_dir(folder.path.parent.parent), pool_key=recorded_pool_key(folder))
         dataset = engine.dataset
+        recorded = recorded_pool_key(folder)
+        if recorded is not None and dataset.pool_key is not None and recorded != dataset.pool_key:
+            raise DataError(f"{cfg.data.data_root or cfg.data.dataset}: the data changed since this run "
+                            f"started (pool {recorded}, now {dataset.pool_key})")
+        record_pool(folder, dataset)
         if resume:
             path = folder.latest_checkpoint()
             if path is not None:

@@ -38,12 +38,12 @@ def _reference(data: DataConfig, recipe: TaskConfig = REFERENCE_RECIPE):
     from alss_tui.data.loaders import load_dataset
     from alss_tui.models.classifier import SmallCNN
     from alss_tui.runner.bench import _digest
-    from alss_tui.store.home import resolve_home
+    from alss_tui.store.home import pool_cache_dir, resolve_home
 
     key = _digest({"data": to_dict(RunConfig(data=data))["data"], "recipe": vars(recipe)}, 20)
     if key in _loaded:
         return _loaded[key]
-    ds = load_dataset(data)
+    ds = load_dataset(data, pool_cache_dir(resolve_home()))
     model = SmallCNN(ds.shape, len(ds.classes), recipe.width)
     path = resolve_home() / "cache" / f"reference-{key}.pt"
     meta = path.with_suffix(".json")

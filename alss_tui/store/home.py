@@ -36,3 +36,8 @@ def _usable(path: Path, source: str) -> Path:
     if not os.access(path, os.W_OK | os.X_OK):
         raise StoreError(f"{where} is not writable; point it at a folder you can write to")
     return path
+
+
+def pool_cache_dir(home: str | Path) -> Path:
+    """Where decoded pools live: one folder per pool key (see alss_tui.data.pool_cache)."""
+    return Path(home) / "cache" / "pools"

@@ -24,6 +24,7 @@ def _choices() -> dict[str, tuple[tuple[str, str], ...]]:
     return {
         "device": plain(config_mod.DEVICES),
         "data.dataset": plain(config_mod.DATASETS),
+        "data.channels": plain(config_mod.CHANNELS),
         "sampling.strategy": plain(STRATEGY_NAMES),  # read live: other strategies register themselves
         "sampling.seed_choice": plain(config_mod.SEED_CHOICES),
         "sampling.coreset_space": plain(config_mod.CORESET_SPACES),

@@ -1,0 +1,128 @@
+"""A folder of images as a pool source: its key from a stat of every file, its fill a parallel decode.
+
+The first build decodes every file (decode.py) into `decoded.npy` in scan order.
+A rebuild after files were added or changed copies the rows of every unchanged
+file (same relative path, size and mtime) from the newest entry of the same
+folder and settings, and decodes only the rest. Unreadable files are recorded,
+not fatal; the rows that remain are written as pool, then test, then validation.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from alss_tui.data.decode import decode_into, detect_channels
+from alss_tui.data.folder_layout import FolderLayout, scan_folder
+from alss_tui.data.pool_cache import CachedPool, PoolCache, digest, write_files_tsv
+from alss_tui.data.sources import Source, holdout_indices
+from alss_tui.errors import DataError
+
+if TYPE_CHECKING:
+    from alss_tui.config import DataConfig
+    from alss_tui.data.decode import Progress
+
+# Names the resize rule in the key: changing how pixels are made must not reuse old ones.
+CROP_RULE = "short-side-bilinear+centre-crop"
+COPY_ROWS = 2048
+
+
+def folder_source(cfg: DataConfig) -> Source:
+    root = Path(cfg.data_root).expanduser()
+    root = root.resolve() if root.exists() else root
+    layout = scan_folder(root, tuple(cfg.class_names))
+    settings = {"kind": "folder", "root": str(root), "image_size": cfg.image_size, "channels": cfg.channels,
+                "crop": CROP_RULE, "labelled": layout.labelled, "classes": list(layout.classes),
+                "held_out": layout.held_out,
+                "test_fraction": cfg.test_fraction if layout.labelled and not layout.held_out else None}
+    sections = ([("pool", f) for f in layout.pool] + [("test", f) for f in layout.test]
+                + [("validation", f) for f in layout.validation])
+    listing = "\n".join(f"{s}\t{f.rel}\t{f.size}\t{f.mtime_ns}\t{f.label}" for s, f in sections)
+    key = digest(settings, [listing])
+    family = digest(settings)
+
+    def fill(folder: Path, cache: PoolCache, progress: Progress | None) -> dict:
+        return _fill(folder, layout, cfg, cache.latest_of_family(family), progress,
+                     dict(settings, family=family))
+
+    return Source("folder", key, family, fill)
+
+
+def _fill(folder: Path, layout: FolderLayout, cfg: DataConfig, previous: CachedPool | None,
+          progress: Progress | None, meta: dict) -> dict:
+    files = layout.files
+    section = np.array([0] * len(layout.pool) + [1] * len(layout.test) + [2] * len(layout.validation))
+    root = str(layout.root)
+    abs_paths = [os.path.join(root, f.rel) for f in files]
+    side = cfg.image_size
+    channels = int(cfg.channels) if cfg.channels != "auto" else detect_channels(abs_paths)
+    decoded = folder / "decoded.npy"
+    out = np.lib.format.open_memmap(decoded, mode="w+", dtype=np.uint8, shape=(len(files), channels, side, side))
+
+    reused_from, reused_to, known_bad = _reusable(previous, files, (channels, side, side))
+    for i in range(0, len(reused_to), COPY_ROWS):
+        out[reused_to[i:i + COPY_ROWS]] = previous.images[reused_from[i:i + COPY_ROWS]]
+    out.flush()
+    del out
+    done = set(reused_to.tolist()) | set(known_bad)
+    todo = [i for i in range(len(files)) if i not in done]
+    failed = decode_into(decoded, todo, [abs_paths[i] for i in todo], side, channels,
+                         cfg.decode_workers, progress)
+    bad = dict(failed) | known_bad
+    if len(bad) == len(files):
+        first = files[min(bad)]
+        raise DataError(f"{layout.root}: no readable image among {len(files)} files "
+                        f"(e.g. {first.rel}: {bad[min(bad)]})")
+
+    ok = np.array([i not in bad for i in range(len(files))], dtype=bool)
+    pool_rows = np.flatnonzero(ok & (section == 0))
+    test_rows = np.flatnonzero(ok & (section == 1))
+    val_rows = np.flatnonzero(ok & (section == 2))
+    if layout.labelled and not layout.held_out:
+        keep, test = holdout_indices(len(pool_rows), cfg.test_fraction)
+        pool_rows, test_rows = pool_rows[keep], pool_rows[test]
+    if len(pool_rows) == 0:
+        raise DataError(f"{layout.root}: no readable image left for the pool ({len(bad)} unreadable)")
+    order = np.concatenate([pool_rows, test_rows, val_rows])
+    _write_in_order(decoded, folder / "images.npy", order)
+    np.save(folder / "labels.npy", np.array([files[i].label for i in order], dtype=np.int64))
+    write_files_tsv(folder / "files.tsv", [files[i].identity for i in order])
+    skipped = [[files[i].rel, files[i].size, files[i].mtime_ns, reason] for i, reason in sorted(bad.items())]
+    return dict(meta, name="folder", pixel_scale=255.0, channels=channels,
+                counts={"pool": len(pool_rows), "test": len(test_rows), "validation": len(val_rows)},
+                skipped=skipped, decoded=len(todo), reused=len(reused_to))
+
+
+def _reusable(previous: CachedPool | None, files, shape) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """(rows in the previous entry, rows here) of unchanged files, and unchanged files known unreadable."""
+    empty = np.zeros(0, np.int64)
+    if previous is None or tuple(previous.images.shape[1:]) != tuple(shape):
+        return empty, empty, {}
+    rows = {identity: r for r, identity in enumerate(previous.files())}
+    bad_before = {(rel, size, mtime): reason for rel, size, mtime, reason in previous.meta.get("skipped", [])}
+    src, dst, known_bad = [], [], {}
+    for i, f in enumerate(files):
+        r = rows.get(f.identity)
+        if r is not None:
+            src.append(r)
+            dst.append(i)
+        elif f.identity in bad_before:
+            known_bad[i] = bad_before[f.identity]
+    return np.array(src, np.int64), np.array(dst, np.int64), known_bad
+
+
+def _write_in_order(decoded: Path, target: Path, order: np.ndarray) -> None:
+    """Rows of `decoded` in `order` as `target`; a rename when the order is already right."""
+    if np.array_equal(order, np.arange(len(order))) and len(order) == len(np.load(decoded, mmap_mode="r")):
+        os.replace(decoded, target)
+        return
+    src = np.load(decoded, mmap_mode="r")
+    out = np.lib.format.open_memmap(target, mode="w+", dtype=np.uint8, shape=(len(order), *src.shape[1:]))
+    for i in range(0, len(order), COPY_ROWS):
+        out[i:i + COPY_ROWS] = src[order[i:i + COPY_ROWS]]
+    out.flush()
+    del out, src
+    decoded.unlink()
