@@ -21,7 +21,7 @@ from alss_tui.core.events import (
 )
 from alss_tui.core.latent_index import LatentIndex
 from alss_tui.core.strategies import get_strategy
-from alss_tui.core.strategies.base import Selection, SelectionState
+from alss_tui.core.strategies.base import LabelledSynthetic, Selection, SelectionState
 from alss_tui.core import training
 from alss_tui.data.pool import Dataset, Pool
 from alss_tui.errors import LabelError
@@ -49,8 +49,12 @@ class Engine:
         self.model: SmallCNN | None = None
         self.optimizer: torch.optim.Optimizer | None = None
         self.round = -1  # last finished round
+        # Labelled synthetic (SI) images: pixels, label, item id and the moved code they were
+        # decoded from (the code makes them seeds of later rounds).
         self.synthetic_images: list[np.ndarray] = []
         self.synthetic_labels: list[int] = []
+        self.synthetic_items: list[int] = []
+        self.synthetic_codes: list[np.ndarray] = []
         self.next_synthetic_id = -1
         # Synthetic (SI) images the oracle refused: they cost a look, so the budget counts them.
         self.synthetic_rejected = 0
@@ -129,13 +133,24 @@ class Engine:
         if cands and all(s is not None for s in seeds):
             seeds_arr = np.array(seeds, dtype=np.int64)
             out["seed_items"] = seeds_arr
-            out["seeds"] = to_u8(self.dataset.pool_images[seeds_arr])
-            out["seed_xy"] = self.project(self.codes[seeds_arr])
+            out["seeds"] = to_u8(np.stack([self._labelled_image(s) for s in seeds]))
+            out["seed_xy"] = self.project(np.stack([self._labelled_code(s) for s in seeds]))
         if selection.ascended is not None and len(selection.ascended):
             z = torch.from_numpy(selection.ascended).to(self.device)
             out["decoded"] = to_u8(self.vae.decode(z).cpu().numpy())
             out["ascended_xy"] = self.project(selection.ascended)
         return out
+
+    def _synthetic_row(self, item: int) -> int:
+        return self.synthetic_items.index(item)
+
+    def _labelled_image(self, item: int) -> np.ndarray:
+        """A seed's pixels: a pool image, or a labelled synthetic one (negative id)."""
+        return self.dataset.pool_images[item] if item >= 0 else self.synthetic_images[self._synthetic_row(item)]
+
+    def _labelled_code(self, item: int) -> np.ndarray:
+        assert self.codes is not None
+        return self.codes[item] if item >= 0 else self.synthetic_codes[self._synthetic_row(item)]
 
     # --- selection ----------------------------------------------------------------
 
@@ -166,8 +181,14 @@ class Engine:
 
     def _selection_state(self, round: int) -> SelectionState:
         assert self.model is not None and self.vae is not None and self.index is not None
+        synthetic = None
+        if self.synthetic_labels:
+            synthetic = LabelledSynthetic(np.array(self.synthetic_items, dtype=np.int64),
+                                          np.stack(self.synthetic_codes).astype(np.float32),
+                                          np.array(self.synthetic_labels, dtype=np.int64),
+                                          np.stack(self.synthetic_images))
         return SelectionState(self.pool, self.images, self.codes, self.index, self.vae, self.model,
-                              self.device, round, self.n_classes, self.next_synthetic_id)
+                              self.device, round, self.n_classes, self.next_synthetic_id, synthetic)
 
     # --- labels -------------------------------------------------------------------
 
@@ -187,10 +208,13 @@ class Engine:
         if pool_items:
             self.pool.add(np.array([i for i, _ in pool_items]), np.array([y for _, y in pool_items]))
         self.pool.reject(np.array([i for i in rejected if i >= 0], dtype=np.int64))
+        rows = {c.item: k for k, c in enumerate(self.pending.candidates)}
         for item, y in labels.items():
             if item < 0 and y is not None:
                 self.synthetic_images.append(self.pending.synthetic[item])
                 self.synthetic_labels.append(int(y))
+                self.synthetic_items.append(int(item))
+                self.synthetic_codes.append(np.asarray(self.pending.ascended[rows[item]], dtype=np.float32))
         self.synthetic_rejected += sum(1 for i in rejected if i < 0)
         if self.pending.synthetic:
             self.next_synthetic_id = min(self.pending.synthetic) - 1
@@ -200,6 +224,22 @@ class Engine:
         yield LabelsApplied(round, len(added), len(rejected), self.labelled_count,
                             {self.dataset.classes[c]: int(k) for c, k in enumerate(counts) if k},
                             tuple(int(i) for i in labels), tuple(labels.values()))
+
+    def _recover_synthetic_seeds(self) -> None:
+        """A checkpoint from before synthetic images were seeds: it kept their pixels only.
+
+        Their codes become the VAE's encoding of those pixels (the moved codes are lost)
+        and their ids fresh ones below every id used so far (the proposed ids are lost too).
+        """
+        k = len(self.synthetic_images)
+        self.synthetic_items = [self.next_synthetic_id - j for j in range(k)]
+        self.next_synthetic_id -= k
+        self.synthetic_codes = []
+        if k:
+            if self.vae is None:
+                raise ValueError("checkpoint holds synthetic images but no VAE to encode them")
+            codes = training.encode_means(self.vae, torch.from_numpy(np.stack(self.synthetic_images)), self.device)
+            self.synthetic_codes = list(codes)
 
     # --- task model ---------------------------------------------------------------
 
@@ -259,6 +299,9 @@ class Engine:
             "synthetic_images": torch.from_numpy(np.stack(self.synthetic_images)) if self.synthetic_images
             else torch.zeros((0, *shape)),
             "synthetic_labels": torch.as_tensor(self.synthetic_labels, dtype=torch.int64),
+            "synthetic_items": torch.as_tensor(self.synthetic_items, dtype=torch.int64),
+            "synthetic_codes": torch.from_numpy(np.stack(self.synthetic_codes)) if self.synthetic_codes
+            else torch.zeros((0, self.cfg.vae.latent_dim)),
             "next_synthetic_id": self.next_synthetic_id,
             "synthetic_rejected": self.synthetic_rejected,
             "history": [dict(h) for h in self.history],
@@ -288,6 +331,11 @@ class Engine:
         self.synthetic_images = [x.numpy() for x in state["synthetic_images"]]
         self.synthetic_labels = [int(y) for y in state["synthetic_labels"]]
         self.next_synthetic_id = int(state["next_synthetic_id"])
+        if "synthetic_codes" in state:
+            self.synthetic_items = [int(i) for i in state["synthetic_items"]]
+            self.synthetic_codes = [z.numpy() for z in state["synthetic_codes"]]
+        else:
+            self._recover_synthetic_seeds()
         self.synthetic_rejected = int(state.get("synthetic_rejected", 0))
         self.history = [dict(h) for h in state["history"]]
         self.last_accuracy = self.history[-1]["accuracy"] if self.history else math.nan
