@@ -28,6 +28,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document i
 PlotOpt = Annotated[Optional[Path], typer.Option("--plot", help="Write accuracy vs labels (mean ± std) to this PNG.",
                                                  show_default=False)]
 SummaryOnlyOpt = Annotated[bool, typer.Option("--summary-only", help="Report the finished runs of this grid; start none.")]
+AgainstOpt = Annotated[Optional[str], typer.Option(
+    "--against", help="Reference strategy for paired differences over seeds (default: random, when in the bench).",
+    show_default=False)]
+EvaluateOnOpt = Annotated[str, typer.Option(
+    "--evaluate-on", help="Score every round on 'test' or on 'validation' (needs --set data.validation_size=N; "
+    "the test split is then never touched).")]
 HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Where runs live (default: $ALSS_HOME, else the user data dir).",
                                                   show_default=False)]
 
@@ -50,7 +56,7 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
           seed_list: SeedListOpt = None, dataset: DatasetOpt = None, data_root: DataRootOpt = None,
           imbalance: ImbalanceOpt = None, set_: SetOpt = None, targets: TargetsOpt = "0.90,0.95",
           json_out: JsonOpt = False, plot: PlotOpt = None, summary_only: SummaryOnlyOpt = False,
-          home: HomeOpt = None) -> None:
+          against: AgainstOpt = None, evaluate_on: EvaluateOnOpt = "test", home: HomeOpt = None) -> None:
     """Compare strategies over several seeds; re-running the same bench resumes it."""
     from alss_tui import config as config_mod
     from alss_tui.core.strategies import STRATEGY_NAMES
@@ -62,6 +68,11 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
         fail(f"--strategies: unknown strategy {unknown[0]!r}; one of {', '.join(STRATEGY_NAMES)}")
     if len(set(names)) != len(names):
         fail("--strategies: a strategy is listed twice")
+    if against is not None and against not in names:
+        fail(f"--against: {against!r} is not in --strategies ({', '.join(names)})")
+    reference = against or ("random" if "random" in names else None)
+    if evaluate_on not in config_mod.EVALUATION_SPLITS:
+        fail(f"--evaluate-on: must be one of {', '.join(config_mod.EVALUATION_SPLITS)}, not {evaluate_on!r}")
     seed_values = _parse_list(seed_list, "--seed-list", int) if seed_list else list(range(seeds))
     target_values = _parse_list(targets, "--targets", float)
     overrides = list(set_ or [])
@@ -71,6 +82,8 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
         overrides.append(f"data.data_root={json.dumps(data_root)}")
     if imbalance is not None:
         overrides.append(f"data.imbalance={imbalance}")
+    if evaluate_on != "test":
+        overrides.append(f"task.evaluate_on={json.dumps(evaluate_on)}")
     sets_function = any(o.replace(" ", "").startswith("oracle.kind=") and "function" in o for o in overrides)
     if "si" in names or sets_function:
         # The base config must validate with a labelling function, which only si accepts; the
@@ -82,17 +95,18 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
         fail("--strategies: si needs a labelling function: --set oracle.kind=function "
              "--set oracle.function=alss_tui.runner.reference_oracle:digits (or :mnist)")
     home_dir = resolve_home(home)
-    _run(home_dir, base, names, seed_values, target_values, json_out, plot, summary_only)
+    _run(home_dir, base, names, seed_values, target_values, json_out, plot, summary_only, reference)
 
 
 def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool, plot: Path | None,
-         summary_only: bool) -> None:
+         summary_only: bool, reference: str | None = None) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from alss_tui.config import check_budget
     from alss_tui.data.loaders import load_dataset
     from alss_tui.runner.bench import Manifest, run_grid
+    from alss_tui.cli.paired_tables import paired_tables
     from alss_tui.runner.bench_report import plot as plot_figure, summarize
     from alss_tui.store.registry import Registry
 
@@ -123,7 +137,7 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
 
         if not summary_only:
             run_grid(home_dir, manifest, base, dataset, on_progress=on_progress)
-    summary = summarize(manifest, Registry(home_dir).runs_dir, tuple(target_values))
+    summary = summarize(manifest, Registry(home_dir).runs_dir, tuple(target_values), against=reference)
     if plot is not None:
         plot_figure(summary, plot)
     if json_out:
@@ -132,6 +146,11 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
     out = Console()
     for table in _tables(summary):
         out.print(table)
+    for table in paired_tables(summary):
+        out.print(table)
+    if summary.get("against") is None:
+        out.print("no paired differences: the reference (--against, default random) has no finished runs "
+                  "in this bench")
     if plot is not None:
         out.print(f"figure: {plot}")
 
@@ -152,7 +171,7 @@ def _tables(summary: dict):
 
     strategies = summary["strategies"]
     counts = sorted({p["labelled"] for s in strategies.values() for p in s["curve"]})
-    acc = Table(title=f"test accuracy (%), mean ± std over {len(summary['seeds'])} seeds")
+    acc = Table(title=f"{summary.get('split', 'test')} accuracy (%), mean ± std over {len(summary['seeds'])} seeds")
     acc.add_column("labels", justify="right")
     for name in strategies:
         acc.add_column(name, justify="right")
@@ -174,10 +193,9 @@ def _tables(summary: dict):
         reach = []
         for t in summary["targets"]:
             r = s["labels_to_reach"][f"{t:.2f}"]
+            # Averaged over the seeds that reached it, and always saying how many did.
             text = _pm(r, "{:.0f}") if r["reached"] else "never"
-            if 0 < r["reached"] < r["of"]:
-                text += f" ({r['reached']}/{r['of']})"
-            reach.append(text)
+            reach.append(f"{text} ({r['reached']}/{r['of']})")
         worst = s["final_recall"]["worst_class"] if s["final_recall"] else None
         cost.add_row(name, *reach, _pm(s["auc"], "{:.2f}", 100), _pm(s.get("largest_drop"), "{:.2f}", 100),
                      _pm(s["selection_seconds_per_round"], "{:.3f}"),

@@ -40,8 +40,13 @@ class Engine:
         self.device = training.resolve_device(cfg.device)
         self.pool = Pool(dataset.pool_images, dataset.pool_truth)
         self.images = torch.from_numpy(dataset.pool_images)
-        self.test_x = torch.from_numpy(dataset.test.images)
-        self.test_y = torch.from_numpy(dataset.test.labels)
+        # The held-out split every round is scored on; with task.evaluate_on = "validation"
+        # the test split is never touched.
+        held_out = dataset.validation if cfg.task.evaluate_on == "validation" else dataset.test
+        if held_out is None:
+            raise ValueError("task.evaluate_on = 'validation' but the dataset has no validation split")
+        self.test_x = torch.from_numpy(held_out.images)
+        self.test_y = torch.from_numpy(held_out.labels)
         self.strategy = get_strategy(cfg.sampling.strategy, cfg=cfg.sampling)
         self.vae: ConvVAE | None = None
         self.codes: np.ndarray | None = None
@@ -272,7 +277,7 @@ class Engine:
         logits = training.predict_logits(self.model, self.test_x, self.device)
         acc, loss, recall = training.score(logits, self.test_y, self.n_classes)
         self.last_accuracy = acc
-        yield Evaluated(round, self.labelled_count, acc, loss, recall)
+        yield Evaluated(round, self.labelled_count, acc, loss, recall, split=self.cfg.task.evaluate_on)
 
     def finish_round(self, round: int, seconds: float, phase_seconds: dict[str, float]) -> Iterator[Event]:
         self.round = round
