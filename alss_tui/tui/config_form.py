@@ -28,6 +28,7 @@ def _choices() -> dict[str, tuple[tuple[str, str], ...]]:
         "sampling.seed_choice": plain(config_mod.SEED_CHOICES),
         "sampling.coreset_space": plain(config_mod.CORESET_SPACES),
         "task.lr_schedule": plain(config_mod.LR_SCHEDULES),
+        "task.evaluate_on": plain(config_mod.EVALUATION_SPLITS),
         "oracle.kind": tuple((ORACLE_LABELS.get(k, k), k) for k in config_mod.ORACLES),
     }
 
