@@ -30,6 +30,7 @@ SEED_CHOICES = ("random", "hardest", "uncertain")
 CORESET_SPACES = ("features", "latent")
 LR_SCHEDULES = ("constant", "cosine")
 INDEX_KINDS = ("auto", "flat", "ivf", "hnsw")
+EVALUATION_SPLITS = ("test", "validation")
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class TaskConfig:
     # true: a fresh model each round (the labelled set changed, so start clean);
     # false: continue from last round's weights.
     restart_each_round: bool = True
+    # Where each round's accuracy is measured: "validation" (needs data.validation_size)
+    # lets a recipe or a default be chosen without ever scoring the test split.
+    evaluate_on: str = "test"
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,9 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check(t.lr > 0, "task.lr", "must be > 0")
     _check(t.weight_decay >= 0, "task.weight_decay", "must be >= 0")
     _check(t.lr_schedule in LR_SCHEDULES, "task.lr_schedule", f"must be one of {', '.join(LR_SCHEDULES)}")
+    _check(t.evaluate_on in EVALUATION_SPLITS, "task.evaluate_on", f"must be one of {', '.join(EVALUATION_SPLITS)}")
+    _check(t.evaluate_on != "validation" or d.validation_size > 0, "task.evaluate_on",
+           "'validation' needs a validation split: set data.validation_size")
     _check(0 <= t.augment_shift <= 8, "task.augment_shift", "must be between 0 and 8 pixels")
     _check(s.strategy in STRATEGY_NAMES, "sampling.strategy",
            f"unknown strategy {s.strategy!r}; one of {', '.join(STRATEGY_NAMES)}")

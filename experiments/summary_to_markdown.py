@@ -1,12 +1,20 @@
 """Markdown tables from `alss-tui bench --json` output (for experiments/README.md).
 
     python experiments/summary_to_markdown.py results/mnist-r1.json
+    python experiments/summary_to_markdown.py --against margin-sub results/mnist-r1.json
+
+The paired table (each strategy minus the reference, seed by seed, with a 95%
+Student-t interval) comes from the document's `paired` objects when they were
+computed against the same reference, else from its per-seed curves.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
+
+from alss_tui.runner.bench_report import normalised_auc
+from alss_tui.runner.paired import paired_against
 
 
 def pm(stat: dict | None, fmt: str = "{:.2f}", scale: float = 100.0) -> str:
@@ -36,10 +44,9 @@ def tables(doc: dict) -> str:
         reach = []
         for t in targets:
             r = s["labels_to_reach"][f"{t:.2f}"]
+            # The mean is over the seeds that reached the target: always say how many did.
             text = pm(r, "{:.0f}", 1) if r["reached"] else "never"
-            if 0 < r["reached"] < r["of"]:
-                text += f" ({r['reached']}/{r['of']} seeds)"
-            reach.append(text)
+            reach.append(f"{text} ({r['reached']}/{r['of']})")
         worst = s["final_recall"]["worst_class"] if s["final_recall"] else None
         lines.append("| " + " | ".join([
             name, *reach, pm(s["auc"]), pm(s.get("largest_drop"), "{:.2f}"), pm(s["selection_seconds_per_round"], "{:.3f}", 1),
@@ -59,11 +66,60 @@ def recall_table(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def paired(doc: dict, against: str) -> dict[str, dict | None]:
+    """The document's paired objects against `against`, recomputed from per-seed curves if absent."""
+    strategies = doc["strategies"]
+    if doc.get("against") == against and all("paired" in s for s in strategies.values()):
+        return {k: s["paired"] for k, s in strategies.items()}
+    filled = {}
+    for name, s in strategies.items():
+        seeds = s.get("seeds")
+        if seeds is None:
+            if s["runs"] != len(doc["seeds"]):
+                raise SystemExit(f"{name}: {s['runs']} of {len(doc['seeds'])} seeds and no seed list: cannot pair")
+            seeds = doc["seeds"]
+        # Per-seed AUC over the points every seed has (the whole curve when all seeds share the counts).
+        x = [p["labelled"] for p in s["curve"]]
+        runs = [[p["per_seed"][k] for p in s["curve"]] for k in range(len(seeds))]
+        auc = s["auc"].get("per_seed") or [normalised_auc(x, run) for run in runs]
+        filled[name] = {"seeds": seeds, "auc": {"per_seed": auc}, "curve": s["curve"]}
+    return paired_against(filled, against)
+
+
+def _interval(stat: dict) -> str:
+    if stat["mean"] is None:
+        return "-"
+    if stat["low"] is None:
+        return f"{stat['mean'] * 100:+.2f} (no interval)"
+    text = f"{stat['mean'] * 100:+.2f} [{stat['low'] * 100:+.2f}, {stat['high'] * 100:+.2f}]"
+    return f"**{text}**" if stat["separable"] else text
+
+
+def paired_table(doc: dict, against: str) -> str:
+    """Each strategy minus `against`, points: AUC, then accuracy at each labelled count; bold = separable."""
+    rows = {k: p for k, p in paired(doc, against).items() if p is not None}
+    counts = sorted({b["labelled"] for p in rows.values() for b in p["by_labelled"]})
+    lines = [f"| minus {against} | seeds | AUC | " + " | ".join(str(n) for n in counts) + " |",
+             "|---|---:|---:|" + "---:|" * len(counts)]
+    for name, p in rows.items():
+        at = {b["labelled"]: b for b in p["by_labelled"]}
+        cells = [_interval(at[n]) if n in at else "-" for n in counts]
+        lines.append(f"| {name} | {p['n_seeds']} | {_interval(p['auc'])} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    for path in sys.argv[1:]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("files", nargs="+")
+    ap.add_argument("--against", default="random", help="reference strategy of the paired table")
+    args = ap.parse_args()
+    for path in args.files:
         doc = json.load(open(path, encoding="utf-8"))
         print(tables(doc))
         print()
         if doc["config"]["data"].get("imbalance", 1) > 1:
             print(recall_table(doc))
+            print()
+        if args.against in doc["strategies"]:
+            print(paired_table(doc, args.against))
             print()

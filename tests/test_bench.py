@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from alss_tui.runner.bench_report import largest_drop
 from conftest import cli
 
 TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30",
@@ -21,15 +22,27 @@ def test_bench_of_two_strategies_and_two_seeds_writes_a_well_formed_summary(home
         assert [p["labelled"] for p in s["curve"]] == [30, 60, 90]
         for point in s["curve"]:
             acc = point["accuracy"]
-            assert 0.0 < acc["mean"] <= 1.0 and acc["std"] >= 0.0 and len(point["per_seed"]) == 2
-        assert 0.0 < s["auc"]["mean"] <= 1.0
+            assert 0.0 < acc["mean"] <= 1.0 and len(point["per_seed"]) == 2
+        assert 0.0 < s["auc"]["mean"] <= 1.0 and len(s["auc"]["per_seed"]) == 2 and s["seeds"] == [0, 1]
         per_seed = list(zip(*(p["per_seed"] for p in s["curve"])))
-        drops = [max([0.0] + [a - b for a, b in zip(run, run[1:])]) for run in per_seed]
+        drops = [largest_drop(list(run)) for run in per_seed]  # known answers: test_bench_stats.py
         assert abs(s["largest_drop"]["mean"] - sum(drops) / len(drops)) < 1e-9
         assert set(s["labels_to_reach"]) == {"0.90", "0.95"}
         assert len(s["final_recall"]["per_class_mean"]) == 10
     # Same initial subset for every strategy of a seed: round-0 accuracies are identical.
     assert doc["strategies"]["random"]["curve"][0]["per_seed"] == doc["strategies"]["entropy-sub"]["curve"][0]["per_seed"]
+    # Paired against random (the default reference): seed by seed, with an interval from 2 seeds.
+    assert doc["against"] == "random" and doc["split"] == "test"
+    assert doc["strategies"]["random"]["paired"] is None
+    paired = doc["strategies"]["entropy-sub"]["paired"]
+    assert paired["against"] == "random" and paired["n_seeds"] == 2
+    diffs = [a - b for a, b in zip(doc["strategies"]["entropy-sub"]["auc"]["per_seed"],
+                                   doc["strategies"]["random"]["auc"]["per_seed"])]
+    assert abs(paired["auc"]["mean"] - sum(diffs) / 2) < 1e-12
+    assert paired["auc"]["low"] <= paired["auc"]["mean"] <= paired["auc"]["high"]
+    assert paired["auc"]["separable"] == (paired["auc"]["low"] > 0 or paired["auc"]["high"] < 0)
+    assert [b["labelled"] for b in paired["by_labelled"]] == [30, 60, 90]
+    assert paired["by_labelled"][0]["mean"] == 0.0  # same initial subset
     sub = doc["strategies"]["entropy-sub"]
     assert sub["forward_passes_per_round"]["mean"] == 30 * 10  # candidates_per_pick x round size
     assert doc["strategies"]["random"]["forward_passes_per_round"]["mean"] == 0
@@ -67,6 +80,8 @@ def test_bench_table_and_bad_input(home):
     runs = json.loads((home / "registry.json").read_text())["runs"]
     assert [r["oracle"] for r in runs.values()] == ["simulated"]
     assert "test accuracy" in res.stdout and "selection cost" in res.stdout
+    assert "(1/1)" in res.stdout or "(0/1)" in res.stdout  # labels to reach: how many seeds did
+    assert "no paired differences" not in res.stdout  # random is the reference; nothing to pair it with
     rows = [line for line in res.stdout.splitlines() if line.strip("│ ").startswith(("30 ", "60 ", "90 "))]
     assert len(rows) == 3  # one row per labelled count
     bad = cli("bench", "--strategies", "random,nope")
@@ -74,3 +89,34 @@ def test_bench_table_and_bad_input(home):
     assert "Traceback" not in bad.stderr
     no_oracle = cli("bench", "--strategies", "si,random")
     assert no_oracle.returncode == 1 and "si needs a labelling function" in no_oracle.stderr
+    stranger = cli("bench", "--strategies", "random,margin-sub", "--against", "entropy")
+    assert stranger.returncode == 1 and "--against: 'entropy' is not in --strategies" in stranger.stderr
+    no_split = cli("bench", "--strategies", "random", "--evaluate-on", "validation")
+    assert no_split.returncode == 1 and "task.evaluate_on" in no_split.stderr and "validation_size" in no_split.stderr
+    assert "Traceback" not in no_split.stderr and len(no_split.stderr.strip().splitlines()) == 1
+
+
+def test_bench_on_the_validation_split_never_scores_the_test_split(home):
+    args = ["bench", "--strategies", "random,margin-sub", "--seeds", "1", "--evaluate-on", "validation",
+            "--set", "data.validation_size=300", *TINY]
+    res = cli(*args, env={"COLUMNS": "80"})
+    assert res.returncode == 0, res.stderr
+    assert "validation accuracy (%)" in res.stdout and "test accuracy" not in res.stdout
+    assert "validation accuracy minus random's" in res.stdout and "no interval (< 2 seeds)" in res.stdout
+    assert max(len(line) for line in res.stdout.splitlines()) <= 80
+    runs = json.loads((home / "registry.json").read_text())["runs"]
+    assert len(runs) == 2
+    for run in runs.values():
+        events = [json.loads(line) for line in (home / "runs" / run["id"] / "events.jsonl").read_text().splitlines()]
+        scored = [e for e in events if e["type"] == "Evaluated"]
+        assert len(scored) == 3 and all(e["split"] == "validation" for e in scored)
+        assert next(e for e in events if e["type"] == "RunStarted")["test_size"] == 300  # the held-out split
+    doc = json.loads(cli(*args, "--summary-only", "--json").stdout)
+    assert doc["split"] == "validation"
+    margin = doc["strategies"]["margin-sub"]
+    assert margin["paired"]["n_seeds"] == 1 and margin["paired"]["auc"]["low"] is None
+    assert "no interval" in margin["paired"]["note"]
+    # A bench scored on the test split is another bench: nothing of this one is reused for it.
+    test_bench = cli("bench", "--strategies", "random", "--seeds", "1", "--set", "data.validation_size=300",
+                     "--summary-only", *TINY)
+    assert test_bench.returncode == 1 and "no finished runs" in test_bench.stderr

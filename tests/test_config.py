@@ -38,6 +38,8 @@ def test_round_trip_through_toml(tmp_path):
     ({"sampling": {"strategy": "magic"}}, "sampling.strategy: unknown strategy 'magic'"),
     ({"data": {"dataset": "mnist"}}, "data.data_root: is required"),
     ({"vae": 3}, "vae: expected a table"),
+    ({"task": {"evaluate_on": "train"}}, "task.evaluate_on: must be one of test, validation"),
+    ({"task": {"evaluate_on": "validation"}}, "task.evaluate_on: 'validation' needs a validation split"),
 ])
 def test_bad_values_name_the_key(data, key):
     with pytest.raises(ConfigError) as err:

@@ -27,6 +27,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document i
 PlotOpt = Annotated[Optional[Path], typer.Option("--plot", help="Write accuracy vs labels (mean ± std) to this PNG.",
                                                  show_default=False)]
 SummaryOnlyOpt = Annotated[bool, typer.Option("--summary-only", help="Report the finished runs of this grid; start none.")]
+AgainstOpt = Annotated[Optional[str], typer.Option(
+    "--against", help="Reference strategy for paired differences over seeds (default: random, when in the bench).",
+    show_default=False)]
+EvaluateOnOpt = Annotated[str, typer.Option(
+    "--evaluate-on", help="Score every round on 'test' or on 'validation' (needs --set data.validation_size=N; "
+    "the test split is then never touched).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +53,7 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
           seed_list: SeedListOpt = None, dataset: DatasetOpt = None, data_root: DataRootOpt = None,
           imbalance: ImbalanceOpt = None, set_: SetOpt = None, targets: TargetsOpt = "0.90,0.95",
           json_out: JsonOpt = False, plot: PlotOpt = None, summary_only: SummaryOnlyOpt = False,
-          home: HomeOpt = None) -> None:
+          against: AgainstOpt = None, evaluate_on: EvaluateOnOpt = "test", home: HomeOpt = None) -> None:
     """Compare strategies over several seeds; re-running the same bench resumes it."""
     from alss_tui import config as config_mod
     from alss_tui.core.strategies import STRATEGY_NAMES
@@ -59,6 +65,11 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
         fail(f"--strategies: unknown strategy {unknown[0]!r}; one of {', '.join(STRATEGY_NAMES)}")
     if len(set(names)) != len(names):
         fail("--strategies: a strategy is listed twice")
+    if against is not None and against not in names:
+        fail(f"--against: {against!r} is not in --strategies ({', '.join(names)})")
+    reference = against or ("random" if "random" in names else None)
+    if evaluate_on not in config_mod.EVALUATION_SPLITS:
+        fail(f"--evaluate-on: must be one of {', '.join(config_mod.EVALUATION_SPLITS)}, not {evaluate_on!r}")
     seed_values = _parse_list(seed_list, "--seed-list", int) if seed_list else list(range(seeds))
     target_values = _parse_list(targets, "--targets", float)
     overrides = list(set_ or [])
@@ -68,6 +79,8 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
         overrides.append(f"data.data_root={json.dumps(data_root)}")
     if imbalance is not None:
         overrides.append(f"data.imbalance={imbalance}")
+    if evaluate_on != "test":
+        overrides.append(f"task.evaluate_on={json.dumps(evaluate_on)}")
     sets_function = any(o.replace(" ", "").startswith("oracle.kind=") and "function" in o for o in overrides)
     if "si" in names or sets_function:
         # The base config must validate with a labelling function, which only si accepts; the
@@ -81,17 +94,18 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
         fail("--strategies: si needs a labelling function: --set oracle.kind=function "
              "--set oracle.function=alss_tui.runner.reference_oracle:digits (or :mnist)")
     home_dir = resolve_home(home)
-    _run(home_dir, base, names, seed_values, target_values, json_out, plot, summary_only)
+    _run(home_dir, base, names, seed_values, target_values, json_out, plot, summary_only, reference)
 
 
 def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool, plot: Path | None,
-         summary_only: bool) -> None:
+         summary_only: bool, reference: str | None = None) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from alss_tui.config import check_budget
     from alss_tui.cli.dataset_open import load_with_progress, warn_skipped
     from alss_tui.runner.bench import Manifest, run_grid
+    from alss_tui.cli.paired_tables import paired_tables
     from alss_tui.runner.bench_report import plot as plot_figure, summarize
     from alss_tui.store.registry import Registry
 
@@ -123,7 +137,7 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
 
         if not summary_only:
             run_grid(home_dir, manifest, base, dataset, on_progress=on_progress)
-    summary = summarize(manifest, Registry(home_dir).runs_dir, tuple(target_values))
+    summary = summarize(manifest, Registry(home_dir).runs_dir, tuple(target_values), against=reference)
     if plot is not None:
         plot_figure(summary, plot)
     if json_out:
@@ -132,6 +146,11 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
     out = Console()
     for table in _tables(summary, out.width):
         out.print(table)
+    for table in paired_tables(summary):
+        out.print(table)
+    if summary.get("against") is None:
+        out.print("no paired differences: the reference (--against, default random) has no finished runs "
+                  "in this bench")
     if plot is not None:
         out.print(f"figure: {plot}")
 
@@ -158,7 +177,7 @@ def _tables(summary: dict, width: int = 80):
     for start in range(0, len(names), per_table):
         chunk = names[start:start + per_table]
         part = f" ({start + 1}-{start + len(chunk)} of {len(names)})" if len(names) > per_table else ""
-        acc = _table(f"test accuracy %, mean ± std, {len(summary['seeds'])} seeds{part}",
+        acc = _table(f"{summary.get('split', 'test')} accuracy %, mean ± std, {len(summary['seeds'])} seeds{part}",
                      ["labels", *chunk], first_left=False)
         for n in counts:
             row = [str(n)]
@@ -175,10 +194,9 @@ def _tables(summary: dict, width: int = 80):
         reach = []
         for t in targets:
             r = s["labels_to_reach"][f"{t:.2f}"]
+            # Averaged over the seeds that reached it, and always saying how many did.
             text = _pm(r, "{:.0f}") if r["reached"] else "never"
-            if 0 < r["reached"] < r["of"]:
-                text += f" ({r['reached']}/{r['of']})"
-            reach.append(text)
+            reach.append(f"{text} ({r['reached']}/{r['of']})")
         efficiency.add_row(name, *reach, _pm(s["auc"], "{:.2f}", 100))
     yield efficiency
 

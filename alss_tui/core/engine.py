@@ -22,7 +22,7 @@ from alss_tui.core.events import (
 from alss_tui.core.latent_index import LatentIndex
 from alss_tui.core.pool_images import PoolImages
 from alss_tui.core.strategies import get_strategy
-from alss_tui.core.strategies.base import Selection, SelectionState
+from alss_tui.core.strategies.base import LabelledSynthetic, Selection, SelectionState
 from alss_tui.core import training
 from alss_tui.data.pool import Dataset, Pool
 from alss_tui.errors import LabelError
@@ -40,10 +40,15 @@ class Engine:
         self.n_classes = len(dataset.classes)
         self.device = training.resolve_device(cfg.device)
         self.pool = Pool(dataset.pool_images, dataset.pool_truth)
-        # Stored bytes, read and converted a batch at a time: no float copy of the pool or the test split.
+        # Stored bytes, read and converted a batch at a time: no float copy of the pool or the
+        # held-out split. That split is the test split, or with task.evaluate_on = "validation"
+        # the validation split (the test split is then never touched).
         self.images = PoolImages(dataset.pool_images, dataset.pixel_scale)
-        self.test_x = PoolImages(dataset.test.images, dataset.pixel_scale)
-        self.test_y = torch.from_numpy(dataset.test.labels)
+        held_out = dataset.validation if cfg.task.evaluate_on == "validation" else dataset.test
+        if held_out is None:
+            raise ValueError("task.evaluate_on = 'validation' but the dataset has no validation split")
+        self.test_x = PoolImages(held_out.images, dataset.pixel_scale)
+        self.test_y = torch.from_numpy(held_out.labels)
         self.strategy = get_strategy(cfg.sampling.strategy, cfg=cfg.sampling)
         self.vae: ConvVAE | None = None
         self.codes: np.ndarray | None = None
@@ -51,8 +56,12 @@ class Engine:
         self.model: SmallCNN | None = None
         self.optimizer: torch.optim.Optimizer | None = None
         self.round = -1  # last finished round
+        # Labelled synthetic (SI) images: pixels, label, item id and the moved code they were
+        # decoded from (the code makes them seeds of later rounds).
         self.synthetic_images: list[np.ndarray] = []
         self.synthetic_labels: list[int] = []
+        self.synthetic_items: list[int] = []
+        self.synthetic_codes: list[np.ndarray] = []
         self.next_synthetic_id = -1
         # Synthetic (SI) images the oracle refused: they cost a look, so the budget counts them.
         self.synthetic_rejected = 0
@@ -149,13 +158,24 @@ class Engine:
         if cands and all(s is not None for s in seeds):
             seeds_arr = np.array(seeds, dtype=np.int64)
             out["seed_items"] = seeds_arr
-            out["seeds"] = to_u8(self.images.batch(seeds_arr).numpy())
-            out["seed_xy"] = self.project(self.codes[seeds_arr])
+            out["seeds"] = to_u8(np.stack([self._labelled_image(s) for s in seeds]))
+            out["seed_xy"] = self.project(np.stack([self._labelled_code(s) for s in seeds]))
         if selection.ascended is not None and len(selection.ascended):
             z = torch.from_numpy(selection.ascended).to(self.device)
             out["decoded"] = to_u8(self.vae.decode(z).cpu().numpy())
             out["ascended_xy"] = self.project(selection.ascended)
         return out
+
+    def _synthetic_row(self, item: int) -> int:
+        return self.synthetic_items.index(item)
+
+    def _labelled_image(self, item: int) -> np.ndarray:
+        """A seed's pixels: a pool image, or a labelled synthetic one (negative id)."""
+        return self.images.batch([item])[0].numpy() if item >= 0 else self.synthetic_images[self._synthetic_row(item)]
+
+    def _labelled_code(self, item: int) -> np.ndarray:
+        assert self.codes is not None
+        return self.codes[item] if item >= 0 else self.synthetic_codes[self._synthetic_row(item)]
 
     # --- selection ----------------------------------------------------------------
 
@@ -186,8 +206,14 @@ class Engine:
 
     def _selection_state(self, round: int) -> SelectionState:
         assert self.model is not None and self.vae is not None and self.index is not None
+        synthetic = None
+        if self.synthetic_labels:
+            synthetic = LabelledSynthetic(np.array(self.synthetic_items, dtype=np.int64),
+                                          np.stack(self.synthetic_codes).astype(np.float32),
+                                          np.array(self.synthetic_labels, dtype=np.int64),
+                                          np.stack(self.synthetic_images))
         return SelectionState(self.pool, self.images, self.codes, self.index, self.vae, self.model,
-                              self.device, round, self.n_classes, self.next_synthetic_id)
+                              self.device, round, self.n_classes, self.next_synthetic_id, synthetic)
 
     # --- labels -------------------------------------------------------------------
 
@@ -207,10 +233,13 @@ class Engine:
         if pool_items:
             self.pool.add(np.array([i for i, _ in pool_items]), np.array([y for _, y in pool_items]))
         self.pool.reject(np.array([i for i in rejected if i >= 0], dtype=np.int64))
+        rows = {c.item: k for k, c in enumerate(self.pending.candidates)}
         for item, y in labels.items():
             if item < 0 and y is not None:
                 self.synthetic_images.append(self.pending.synthetic[item])
                 self.synthetic_labels.append(int(y))
+                self.synthetic_items.append(int(item))
+                self.synthetic_codes.append(np.asarray(self.pending.ascended[rows[item]], dtype=np.float32))
         self.synthetic_rejected += sum(1 for i in rejected if i < 0)
         if self.pending.synthetic:
             self.next_synthetic_id = min(self.pending.synthetic) - 1
@@ -220,6 +249,22 @@ class Engine:
         yield LabelsApplied(round, len(added), len(rejected), self.labelled_count,
                             {self.dataset.classes[c]: int(k) for c, k in enumerate(counts) if k},
                             tuple(int(i) for i in labels), tuple(labels.values()))
+
+    def _recover_synthetic_seeds(self) -> None:
+        """A checkpoint from before synthetic images were seeds: it kept their pixels only.
+
+        Their codes become the VAE's encoding of those pixels (the moved codes are lost)
+        and their ids fresh ones below every id used so far (the proposed ids are lost too).
+        """
+        k = len(self.synthetic_images)
+        self.synthetic_items = [self.next_synthetic_id - j for j in range(k)]
+        self.next_synthetic_id -= k
+        self.synthetic_codes = []
+        if k:
+            if self.vae is None:
+                raise ValueError("checkpoint holds synthetic images but no VAE to encode them")
+            codes = training.encode_means(self.vae, torch.from_numpy(np.stack(self.synthetic_images)), self.device)
+            self.synthetic_codes = list(codes)
 
     # --- task model ---------------------------------------------------------------
 
@@ -252,7 +297,7 @@ class Engine:
         logits = training.predict_logits(self.model, self.test_x, self.device)
         acc, loss, recall = training.score(logits, self.test_y, self.n_classes)
         self.last_accuracy = acc
-        yield Evaluated(round, self.labelled_count, acc, loss, recall)
+        yield Evaluated(round, self.labelled_count, acc, loss, recall, split=self.cfg.task.evaluate_on)
 
     def finish_round(self, round: int, seconds: float, phase_seconds: dict[str, float]) -> Iterator[Event]:
         self.round = round
@@ -279,6 +324,9 @@ class Engine:
             "synthetic_images": torch.from_numpy(np.stack(self.synthetic_images)) if self.synthetic_images
             else torch.zeros((0, *shape)),
             "synthetic_labels": torch.as_tensor(self.synthetic_labels, dtype=torch.int64),
+            "synthetic_items": torch.as_tensor(self.synthetic_items, dtype=torch.int64),
+            "synthetic_codes": torch.from_numpy(np.stack(self.synthetic_codes)) if self.synthetic_codes
+            else torch.zeros((0, self.cfg.vae.latent_dim)),
             "next_synthetic_id": self.next_synthetic_id,
             "synthetic_rejected": self.synthetic_rejected,
             "history": [dict(h) for h in self.history],
@@ -306,6 +354,11 @@ class Engine:
         self.synthetic_images = [x.numpy() for x in state["synthetic_images"]]
         self.synthetic_labels = [int(y) for y in state["synthetic_labels"]]
         self.next_synthetic_id = int(state["next_synthetic_id"])
+        if "synthetic_codes" in state:
+            self.synthetic_items = [int(i) for i in state["synthetic_items"]]
+            self.synthetic_codes = [z.numpy() for z in state["synthetic_codes"]]
+        else:
+            self._recover_synthetic_seeds()
         self.synthetic_rejected = int(state.get("synthetic_rejected", 0))
         self.history = [dict(h) for h in state["history"]]
         self.last_accuracy = self.history[-1]["accuracy"] if self.history else math.nan

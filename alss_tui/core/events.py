@@ -21,7 +21,7 @@ class Candidate:
 
     item: int
     kind: str = "pool"  # "pool" | "synthetic"
-    seed_index: int | None = None  # pool index of the seed the ascent started from
+    seed_index: int | None = None  # the seed the ascent started from: pool index, or synthetic id (< 0)
     seed_label: int | None = None
     distance: float | None = None  # latent L2 from the ascended code to this image
     loss_before: float | None = None  # task loss of the decoded seed before ascent

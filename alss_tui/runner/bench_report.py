@@ -1,8 +1,10 @@
 """Figures of a finished bench, read back from each run's event log.
 
-Per strategy: mean and std of test accuracy at each labelled count, labels
+Per strategy: mean and std of held-out accuracy (the test split, or the
+validation split of a bench evaluated on it) at each labelled count, labels
 needed to reach accuracy targets, area under the accuracy-vs-labels curve,
-selection seconds and task-model passes per round, per-class recall.
+selection seconds and task-model passes per round, per-class recall, and the
+paired differences from a reference strategy (`paired.py`).
 """
 
 from __future__ import annotations
@@ -13,17 +15,18 @@ from pathlib import Path
 import numpy as np
 
 from alss_tui.runner.bench import Manifest
+from alss_tui.runner.paired import paired_against
 from alss_tui.store.run_fold import fold_log
 from alss_tui.store.run_folder import RunFolder
 
 DEFAULT_TARGETS = (0.90, 0.95)
 
 
-def run_curve(folder: RunFolder) -> dict:
-    """One run's finished rounds scored on the test split, from its event log (the fold: a round logged
+def run_curve(folder: RunFolder, split: str = "test") -> dict:
+    """One run's finished rounds scored on `split`, from its event log (the fold: a round logged
     twice counts once)."""
     fold, _ = fold_log(folder.events_path)
-    rounds = [r for r in fold.finished_rounds() if r.evaluated_on == "test"]
+    rounds = [r for r in fold.finished_rounds() if r.evaluated_on == split]
     mining = [r for r in rounds if r.round > 0 and r.selection_seconds is not None]
     return {
         "labelled": [r.labelled for r in rounds],
@@ -77,14 +80,22 @@ def _phase_means(curves: list[dict]) -> dict:
     return out
 
 
-def summarize(manifest: Manifest, runs_dir: Path, targets=DEFAULT_TARGETS) -> dict:
+def evaluated_split(config: dict) -> str:
+    """The split a bench's runs were scored on: "test", or "validation"."""
+    return config.get("task", {}).get("evaluate_on", "test")
+
+
+def summarize(manifest: Manifest, runs_dir: Path, targets=DEFAULT_TARGETS, against: str | None = None) -> dict:
+    """The bench's figures; with `against` (a strategy of the bench), paired differences from it."""
+    split = evaluated_split(manifest.config)
     strategies = {}
     for strategy in manifest.strategies:
-        curves = []
+        curves, seeds = [], []
         for seed in manifest.seeds:
             cell = manifest.cells[f"{strategy}/s{seed}"]
             if cell.status == "finished" and cell.run_id:
-                curves.append(run_curve(RunFolder(runs_dir / cell.run_id)))
+                curves.append(run_curve(RunFolder(runs_dir / cell.run_id), split))
+                seeds.append(seed)
         if not curves:
             continue
         counts = sorted(set(curves[0]["labelled"]).intersection(*(c["labelled"] for c in curves[1:])))
@@ -96,6 +107,7 @@ def summarize(manifest: Manifest, runs_dir: Path, targets=DEFAULT_TARGETS) -> di
         for t in targets:
             per_seed = [labels_to_reach(c["labelled"], c["accuracy"], t) for c in curves]
             reached = [p for p in per_seed if p is not None]
+            # mean and std are over the `reached` seeds only; every reader shows "(reached/of)" beside them.
             reach[f"{t:.2f}"] = {"per_seed": per_seed, "reached": len(reached), "of": len(per_seed),
                                  **_mean_std(reached)}
         final_recall = [c["recall"][-1] for c in curves if c["recall"] and c["recall"][-1]]
@@ -104,12 +116,14 @@ def summarize(manifest: Manifest, runs_dir: Path, targets=DEFAULT_TARGETS) -> di
             arr = np.asarray(final_recall, float)
             recall = {"per_class_mean": [float(v) for v in np.nanmean(arr, 0)],
                       "worst_class": _mean_std([float(np.nanmin(r)) for r in arr])}
+        aucs = [normalised_auc(c["labelled"], c["accuracy"]) for c in curves]
         strategies[strategy] = {
             "runs": len(curves),
             "run_ids": [manifest.cells[f"{strategy}/s{s}"].run_id for s in manifest.seeds],
+            "seeds": seeds,  # the seed of each per-seed value below
             "curve": by_count,
             "labels_to_reach": reach,
-            "auc": _mean_std([normalised_auc(c["labelled"], c["accuracy"]) for c in curves]),
+            "auc": {**_mean_std(aucs), "per_seed": aucs},
             "largest_drop": _mean_std([largest_drop(c["accuracy"]) for c in curves]),
             "selection_seconds_per_round": _mean_std([float(np.mean(c["selection_seconds"]))
                                                       for c in curves if c["selection_seconds"]]),
@@ -124,8 +138,12 @@ def summarize(manifest: Manifest, runs_dir: Path, targets=DEFAULT_TARGETS) -> di
                 for c in curves if len(c["phase_seconds"]) > 1]),
             "final_recall": recall,
         }
+    if against is not None and against in strategies:
+        for name, paired in paired_against(strategies, against).items():
+            strategies[name]["paired"] = paired
     return {"bench_id": manifest.bench_id, "config": manifest.config, "seeds": manifest.seeds,
-            "targets": list(targets), "vae_seconds": manifest.vae_seconds, "strategies": strategies}
+            "targets": list(targets), "split": split, "against": against if against in strategies else None,
+            "vae_seconds": manifest.vae_seconds, "strategies": strategies}
 
 
 def plot(summary: dict, out: Path) -> Path:
@@ -148,7 +166,7 @@ def plot(summary: dict, out: Path) -> Path:
         ax.fill_between(x, m - sd, m + sd, color=line.get_color(), alpha=0.12, linewidth=0)
     cfg = summary["config"]
     ax.set_xlabel("labelled images")
-    ax.set_ylabel("test accuracy")
+    ax.set_ylabel(f"{summary.get('split', 'test')} accuracy")
     imb = cfg["data"].get("imbalance", 1.0)
     ax.set_title(f"{cfg['data']['dataset']}" + (f", imbalance {imb:g}" if imb > 1 else "")
                  + f": mean ± std over {len(summary['seeds'])} seeds")

@@ -16,6 +16,22 @@ from alss_tui.data.pool import Pool
 
 
 @dataclass
+class LabelledSynthetic:
+    """Synthetic (SI) images the oracle has labelled, with the moved codes they were decoded from.
+
+    They are labelled items like any other, so the latent strategies seed from them too.
+    """
+
+    ids: np.ndarray  # int64 (k,), the negative item ids they were proposed under
+    codes: np.ndarray  # float32 (k, d)
+    labels: np.ndarray  # int64 (k,)
+    images: np.ndarray  # float32 (k, C, H, W), what the task model trains on
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
 class SelectionState:
     """Read-only view of the run for a strategy. Labels come from `pool.labels` only."""
 
@@ -29,6 +45,7 @@ class SelectionState:
     round: int
     n_classes: int
     next_synthetic_id: int = -1  # SI items are numbered -1, -2, ... across the run
+    synthetic: LabelledSynthetic | None = None  # None: no synthetic image labelled yet
 
     def __post_init__(self) -> None:
         self.images = as_images(self.images)

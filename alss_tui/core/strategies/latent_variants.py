@@ -22,7 +22,7 @@ from alss_tui.config import SamplingConfig
 from alss_tui.core.ascent import AscentResult, ascend
 from alss_tui.core.events import Candidate
 from alss_tui.core.strategies.base import Selection, SelectionState, entropy, predict_probs, random_subsample
-from alss_tui.core.strategies.latent import choose_seeds
+from alss_tui.core.strategies.seeds import choose_seeds, seed_set
 
 
 class _ReRankedLatentSearch:
@@ -32,13 +32,14 @@ class _ReRankedLatentSearch:
     def __init__(self, cfg: SamplingConfig | None = None):
         self.cfg = cfg or SamplingConfig()
 
-    def seeds(self, state: SelectionState, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, int]:
-        """Pool indices of the seeds, their ascent targets, and forward passes spent."""
+    def seeds(self, state: SelectionState, n: int, rng: np.random.Generator
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Seed ids (pool index, or synthetic id < 0), their start codes, ascent targets, forward passes spent."""
         raise NotImplementedError
 
     def select(self, state: SelectionState, n: int, rng: np.random.Generator) -> Selection:
-        seeds, targets, passes = self.seeds(state, n, rng)
-        z0 = torch.from_numpy(state.codes[seeds]).to(state.device)
+        seeds, start, targets, passes = self.seeds(state, n, rng)
+        z0 = torch.from_numpy(start).to(state.device)
         asc: AscentResult = ascend(state.vae, state.model, z0, torch.as_tensor(targets).to(state.device),
                                    self.cfg.ascent_steps, self.cfg.ascent_step_size, self.cfg.ascent_normalize,
                                    descend=self.descend)
@@ -66,8 +67,8 @@ class ReRankedNearestNeighbour(_ReRankedLatentSearch):
     name = "snn-rerank"
 
     def seeds(self, state, n, rng):
-        seeds, passes = choose_seeds(state, n, self.cfg.seed_choice, rng)
-        return seeds, state.pool.labels[seeds], passes
+        s = choose_seeds(state, n, self.cfg.seed_choice, rng, spread=self.cfg.ascent_step_size)
+        return s.ids, s.codes, s.labels, s.forward_passes
 
 
 class PseudoLabelledSeeds(_ReRankedLatentSearch):
@@ -78,7 +79,7 @@ class PseudoLabelledSeeds(_ReRankedLatentSearch):
         if len(seeds) > 1:
             seeds = rng.permutation(seeds)
         preds = predict_probs(state, seeds).argmax(1).numpy()
-        return seeds, preds, len(seeds)
+        return seeds, state.codes[seeds], preds, len(seeds)
 
 
 class ClassSteeredSearch(_ReRankedLatentSearch):
@@ -86,12 +87,12 @@ class ClassSteeredSearch(_ReRankedLatentSearch):
     descend = True
 
     def seeds(self, state, n, rng):
-        seeds, passes = choose_seeds(state, n, self.cfg.seed_choice, rng)
-        counts = np.bincount(state.pool.labels[state.pool.labelled_indices], minlength=state.n_classes)
+        s = choose_seeds(state, n, self.cfg.seed_choice, rng, spread=self.cfg.ascent_step_size)
+        counts = np.bincount(seed_set(state)[2], minlength=state.n_classes)
         weights = 1.0 / (1.0 + counts)
-        targets = np.empty(len(seeds), dtype=np.int64)
-        for q, seed in enumerate(seeds):
+        targets = np.empty(len(s), dtype=np.int64)
+        for q, label in enumerate(s.labels):
             w = weights.copy()
-            w[state.pool.labels[seed]] = 0.0  # towards another class than the seed's own
+            w[label] = 0.0  # towards another class than the seed's own
             targets[q] = rng.choice(state.n_classes, p=w / w.sum())
-        return seeds, targets, passes
+        return s.ids, s.codes, targets, s.forward_passes

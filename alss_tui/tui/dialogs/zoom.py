@@ -20,7 +20,8 @@ def details(review: ReviewRound, k: int) -> Text:
     if c.get("path"):
         rows.append(("file", c["path"]))
     if c.get("seed_index") is not None:
-        rows.append(("seed", f"pool #{c['seed_index']}, labelled {class_name(review.classes, c.get('seed_label'))}"))
+        where = f"pool #{c['seed_index']}" if c["seed_index"] >= 0 else f"synthetic #{-c['seed_index']}"
+        rows.append(("seed", f"{where}, labelled {class_name(review.classes, c.get('seed_label'))}"))
     if c.get("distance") is not None:
         rows.append(("latent distance", f"{c['distance']:.4f}"))
     if c.get("loss_before") is not None and c.get("loss_after") is not None:

@@ -30,6 +30,7 @@ def _choices() -> dict[str, tuple[tuple[str, str], ...]]:
         "sampling.coreset_space": plain(config_mod.CORESET_SPACES),
         "sampling.index": plain(config_mod.INDEX_KINDS),
         "task.lr_schedule": plain(config_mod.LR_SCHEDULES),
+        "task.evaluate_on": plain(config_mod.EVALUATION_SPLITS),
         "oracle.kind": tuple((ORACLE_LABELS.get(k, k), k) for k in config_mod.ORACLES),
     }
 
