@@ -9,7 +9,7 @@ from review_helpers import make_waiting_run
 
 def started_runs(monkeypatch) -> list[str]:
     started: list[str] = []
-    monkeypatch.setattr("alss_tui.runner.gate.start_detached",
+    monkeypatch.setattr("alss_tui.runner.launch.start_detached",
                         lambda home, folder: started.append(folder.run_id) or 4242)
     return started
 

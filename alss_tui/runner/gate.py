@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from alss_tui.runner.launch import start_detached
+from alss_tui.runner.launch import launch
 from alss_tui.store.labels import LabelLog
 from alss_tui.store.locks import flocked, is_held
 from alss_tui.store.registry import Registry
@@ -44,6 +44,5 @@ def continue_after_submit(home: Path, folder: RunFolder) -> str:
             return "waiting"
         if status != "awaiting-labels" or folder.latest_checkpoint() is None:
             return "stopped"
-        registry.upsert(folder.run_id, status="starting", pid=None, error=None)
-        start_detached(home, folder)
+        launch(home, folder.run_id)
         return "started"
