@@ -114,6 +114,12 @@ def test_a_memory_mapped_pool_is_streamed_never_copied_to_float(tmp_path, strate
     cfg = replace(tiny_config(strategy=strategy), vae=VaeConfig(epochs=1, width=8))
     float_pool_bytes = n * 16 * 16 * 4
 
+    # Imports allocate Python objects that tracemalloc counts: do them before it starts.
+    import faiss  # noqa: F401
+
+    from alss_tui.core.strategies import get_strategy
+
+    get_strategy(strategy, cfg=cfg.sampling)
     tracemalloc.start()
     try:
         engine = Engine(cfg, ds)
