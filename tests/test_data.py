@@ -11,8 +11,9 @@ from conftest import SHARED_DATA, needs_cifar, needs_mnist
 
 def test_digits_is_the_shipped_default():
     ds = load_dataset(DataConfig())
-    assert ds.pool_images.shape[1:] == (1, 8, 8) and ds.pool_images.dtype == np.float32
-    assert 0.0 <= ds.pool_images.min() and ds.pool_images.max() <= 1.0
+    # Stored as bytes 0..16 with pixel_scale 16: the float pixels are exactly value / 16, in [0, 1].
+    assert ds.pool_images.shape[1:] == (1, 8, 8) and ds.pool_images.dtype == np.uint8
+    assert ds.pixel_scale == 16.0 and ds.pool_images.max() == 16
     assert len(ds.pool_images) + len(ds.test) == 1797
     assert ds.classes == tuple("0123456789")
 
