@@ -11,6 +11,7 @@ from conftest import SHARED_DATA, needs_cifar, needs_mnist
 
 def test_digits_is_the_shipped_default():
     ds = load_dataset(DataConfig())
+    # Stored as bytes 0..16 with pixel_scale 16: the float pixels are exactly value / 16, in [0, 1].
     assert ds.pool_images.shape[1:] == (1, 8, 8) and ds.pool_images.dtype == np.uint8
     assert ds.pixel_scale == 16.0 and ds.pool_images.max() == 16
     assert len(ds.pool_images) + len(ds.test) == 1797

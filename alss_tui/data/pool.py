@@ -7,13 +7,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-def to_float(batch_u8: np.ndarray, scale: float) -> np.ndarray:
+def to_float(batch_u8: np.ndarray, scale: float, out: np.ndarray | None = None) -> np.ndarray:
     """Stored pixels -> float32 pixels in [0, 1]: `uint8 / scale`, for one batch at a time.
 
     The division runs in float32, as the loaders always did, so a pixel is the
     same float whether it was kept as float or stored as a byte and converted here.
+    `out` (float32, the batch's shape) receives the result when given.
     """
-    out = np.asarray(batch_u8).astype(np.float32)
+    batch_u8 = np.asarray(batch_u8)
+    if out is None:
+        out = np.empty(batch_u8.shape, dtype=np.float32)
+    out[...] = batch_u8
     out /= np.float32(scale)  # in place: one batch-sized array, not two
     return out
 
