@@ -13,6 +13,7 @@ layout makes the held-out split those folders instead of one more class each.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -78,15 +79,19 @@ def _walk_images(top: Path, root: Path, label: int) -> list[ImageFile]:
         found = []
         rel_dir = os.path.relpath(current, root_str).replace(os.sep, "/")
         prefix = "" if rel_dir == "." else rel_dir + "/"
-        for entry in entries:
-            if not _visible(entry.name):
+        for entry in entries:  # the hot loop of a cached re-open: one stat per image, nothing else
+            name = entry.name
+            if name.startswith("."):
                 continue
             try:
-                if entry.is_dir():
+                if name.lower().endswith(IMAGE_SUFFIXES):
+                    st = entry.stat()  # follows symlinks, as ImageFolder does
+                    if stat.S_ISREG(st.st_mode):
+                        found.append(ImageFile(prefix + name, st.st_size, st.st_mtime_ns, label))
+                    elif stat.S_ISDIR(st.st_mode):
+                        stack.append(entry.path)
+                elif entry.is_dir():
                     stack.append(entry.path)
-                elif _is_image(entry.name) and entry.is_file():
-                    st = entry.stat()
-                    found.append(ImageFile(prefix + entry.name, st.st_size, st.st_mtime_ns, label))
             except OSError:
                 continue
         found.sort()  # by relative path first (unique within a folder)
