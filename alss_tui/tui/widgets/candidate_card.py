@@ -107,20 +107,23 @@ class CandidateCard(Widget):
 
     def compose(self) -> ComposeResult:
         review, k, decided, label, pictures = self._initial
-        with Horizontal(classes="card-images"):
-            yield PixelImage(classes="card-image card-item")
-            yield Static("", classes="card-gap")
-            yield PixelImage(classes="card-image card-decoded")
-        yield TextLine("", classes="card-note")
+        self._images = Horizontal(classes="card-images")
+        self._item = PixelImage(classes="card-image card-item")
+        self._gap = Static("", classes="card-gap")
+        self._companion = PixelImage(classes="card-image card-decoded")
+        self._note = TextLine("", classes="card-note")
         self.index = k if review is not None else None
         self.display = self.index is not None
+        self._draw(pictures if self.index is not None else None)  # the first page is composed ready
+        with self._images:
+            yield self._item
+            yield self._gap
+            yield self._companion
+        yield self._note
         yield TextLine(self._caption(review, k, decided, label) if self.index is not None else "",
                        classes="card-caption")
         if self.index is not None:
             self._set_decision_classes(decided, label)
-
-    def on_mount(self) -> None:
-        self._draw(self._initial[4] if self.index is not None else None)
 
     def show(self, review: ReviewRound | None, k: int | None, decided: bool = False,
              label: int | None = None, pictures: CardPictures | None = None) -> None:
@@ -144,17 +147,15 @@ class CandidateCard(Widget):
         pair = pictures is not None and pictures.companion is not None
         note = pictures.note if pictures is not None else None
         width, height = self.shape.image_box(pair, note is not None)
-        self.query_one(".card-images").styles.height = height
-        self.query_one(".card-gap").styles.height = height
-        item, companion = self.query_one(".card-item"), self.query_one(".card-decoded")
-        for widget in (item, companion):
+        self._images.styles.height = height
+        self._gap.styles.height = height
+        for widget in (self._item, self._companion):
             widget.styles.width, widget.styles.height = width, height
-        item.image = pictures.item.image if pictures is not None else None
-        companion.image = pictures.companion.image if pair else None
-        companion.display = pair
-        note_line = self.query_one(".card-note", TextLine)
-        note_line.update(Text(note or "", style="yellow"))
-        note_line.display = note is not None
+        self._item.image = pictures.item.image if pictures is not None else None
+        self._companion.image = pictures.companion.image if pair else None
+        self._companion.display = pair
+        self._note.update(Text(note or "", style="yellow"))
+        self._note.display = note is not None
 
     @staticmethod
     def _caption(review: ReviewRound, k: int, decided: bool, label: int | None) -> Text:

@@ -102,6 +102,8 @@ class CandidateGrid(Widget):
 
     def _prefetch_around(self, page: int) -> None:
         """Make the pages either side of `page` on the worker thread, the next one first."""
+        if self.review is None or page != self.page:
+            return  # moved on already
         n = len(self.review.candidates)
         ks = [k for p in (page + 1, page - 1) if 0 <= p < self.pages
               for k in range(p * self.capacity, min(n, (p + 1) * self.capacity))]
@@ -155,7 +157,7 @@ class CandidateGrid(Widget):
                 card = CandidateCard(slot, shape=self.card_shape)
             yield card.set_class(self.compact, "-compact")
         if self.review is not None:
-            self._prefetch_around(self.page)
+            self.call_after_refresh(self._prefetch_around, self.page)
 
     async def on_resize(self) -> None:
         await self.relayout()
@@ -203,7 +205,8 @@ class CandidateGrid(Widget):
                     card.show(self.review, k, *self.decision_of(k), pictures=self.pictures(k))
                 else:
                     card.show(None, None)
-            self._prefetch_around(page)
+            # After the paint: the worker then does not compete with this page for the CPU.
+            self.call_after_refresh(self._prefetch_around, page)
             self.post_message(self.PageShown())
         for card in cards:
             card.set_class(card.index == self.cursor, "-cursor")
