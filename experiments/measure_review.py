@@ -266,6 +266,7 @@ def measure_photos(renderer: str, size: tuple[int, int]) -> None:
         home = Path(tmp)
         _, source = candidate_images(1)
         run_id = make_round(home, 256, photos=home / "photos")
+        making = picture_costs(home, run_id, renderer, size)
         keyed = run_in_pty(home, run_id, renderer, size, PHOTO_KEYS, gap=PHOTO_KEY_GAP)
         opened = [run_in_pty(home, run_id, renderer, size, [])["open_ms"] for _ in range(2)]
     print(f"folder pool: 256 candidates, {PHOTO_SIDE} px JPEGs from {source}, {TRAIN_SIDE} px pixels in the round; "
@@ -285,6 +286,39 @@ def measure_photos(renderer: str, size: tuple[int, int]) -> None:
         print(f"  no new frame within {PHOTO_KEY_GAP} s of {len(keyed['missed'])} keys: {keyed['missed']!r} "
               "('+' is not a key before the layouts existed)")
     print("  open (push -> first page painted), 2 runs: " + ", ".join(f"{x:.0f} ms" for x in opened))
+    if making:
+        print("  making a page's pictures from the files (decode + fit, no cache), median of 3 pages: " + ", ".join(
+            f"{ms:.0f} ms for {cards}" for cards, ms in making))
+
+
+def picture_costs(home: Path, run_id: str, renderer: str, size: tuple[int, int]) -> list[tuple[int, float]]:
+    """What the review's picture cache saves a page turn: (cards a page, ms to make them cold)."""
+    os.environ["ALSS_IMAGES"] = renderer
+    from alss_tui.store.review import load_review
+    from alss_tui.store.run_folder import RunFolder
+    try:
+        from alss_tui.tui.review_pictures import Grain, card_pictures
+        from alss_tui.tui.widgets.candidate_grid import LAYOUTS, CandidateGrid
+    except ImportError:  # a version that draws only the round's pixels
+        return []
+    from alss_tui.tui.widgets.pixel_image import CELL_PIXELS, samples_per_cell
+
+    review = load_review(RunFolder(home / "runs" / run_id), 1)
+    grid = CandidateGrid(lambda k: (False, None))
+    grain = Grain(samples_per_cell(renderer), CELL_PIXELS)
+    out = []
+    for layout in range(len(LAYOUTS)):
+        grid.layout_index = layout
+        columns, rows, _, shape = grid.shape_for(size[0] - 2, size[1] - 4)  # the screen's padding and lines
+        cards = columns * rows
+        times = []
+        for page in range(3):
+            start = time.perf_counter()
+            for k in range(page * cards, (page + 1) * cards):
+                card_pictures(review, k, shape.image_box, grain, (0, 0, 0))
+            times.append((time.perf_counter() - start) * 1000)
+        out.append((cards, statistics.median(times)))
+    return out
 
 
 if __name__ == "__main__":

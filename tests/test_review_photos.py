@@ -233,3 +233,49 @@ def test_a_folder_run_records_each_candidates_file_and_the_review_draws_it(home,
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("renderer", ["kitty", "sixel"])
+def test_graphics_terminals_get_the_originals_pixels_at_the_cards_size(home, tmp_path, monkeypatch, renderer):
+    from alss_tui.tui.widgets.pixel_image import CELL_PIXELS
+
+    monkeypatch.setenv("ALSS_IMAGES", renderer)
+    folder, _ = photo_round(home, tmp_path, n=4)
+
+    async def scenario(app, pilot):
+        grid = app.screen.grid
+        sizes = []
+        for _ in range(2):
+            card = cursor_card(grid)
+            widget = card.query_one(".card-item")
+            item = card.pictures.item
+            assert item.from_file
+            # One picture sample per screen pixel of the cells the image has: nothing left to rescale.
+            assert item.image.size == (widget.size.width * CELL_PIXELS[0], widget.size.height * CELL_PIXELS[1])
+            sizes.append(item.content)
+            await pilot.press("plus", "plus", "plus")
+            await pilot.pause()
+        assert sizes[1][0] > sizes[0][0] > 100  # 128 px files: a 12 x 6 cell image already draws ~120 px
+
+    drive_review(home, folder.run_id, scenario)
+
+
+def test_si_draws_the_seeds_file_beside_the_synthetic_image(home, tmp_path, half_blocks):
+    folder = make_waiting_run(home, n=3, side=NPZ_SIDE, channels=3, synthetic=True, strategy="si")
+    json_path, _ = folder.review_paths(1)
+    doc = json.loads(json_path.read_text())
+    for k, cand in enumerate(doc["candidates"]):
+        cand["seed_path"] = str(tmp_path / f"seed{k}.png")
+        photo(k % 2, k).save(cand["seed_path"])
+    json_path.write_text(json.dumps(doc))
+
+    async def scenario(app, pilot):
+        card = cursor_card(app.screen.grid)
+        assert not card.pictures.item.from_file  # the synthetic image exists only as pixels
+        assert card.pictures.companion.from_file and card.pictures.note is None
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.pictures.companion.from_file
+        assert f"seed file  {doc['candidates'][0]['seed_path']}" in str(app.screen.query_one(".zoom-details").render())
+
+    drive_review(home, folder.run_id, scenario, size=(80, 24))
