@@ -103,6 +103,7 @@ class CandidateCard(Widget):
         self.index: int | None = None  # candidate index shown, None when the slot is empty
         self.shape = shape
         self.pictures: CardPictures | None = None  # what the card draws now
+        self._sized: tuple | None = None  # (shape, image cells) the widgets are sized for
         self._initial = (review, k, decided, label, pictures)
 
     def compose(self) -> ComposeResult:
@@ -142,15 +143,17 @@ class CandidateCard(Widget):
 
     def _draw(self, pictures: CardPictures | None) -> None:
         """Size the images and the note line for `pictures`, and hand them to the image widgets."""
-        self.styles.width, self.styles.height = self.shape.width, self.shape.height
         self.pictures = pictures
         pair = pictures is not None and pictures.companion is not None
         note = pictures.note if pictures is not None else None
         width, height = self.shape.image_box(pair, note is not None)
-        self._images.styles.height = height
-        self._gap.styles.height = height
-        for widget in (self._item, self._companion):
-            widget.styles.width, widget.styles.height = width, height
+        if self._sized != (self.shape, width, height):  # most page turns keep every size
+            self._sized = (self.shape, width, height)
+            self.styles.width, self.styles.height = self.shape.width, self.shape.height
+            self._images.styles.height = height
+            self._gap.styles.height = height
+            for widget in (self._item, self._companion):
+                widget.styles.width, widget.styles.height = width, height
         self._item.image = pictures.item.image if pictures is not None else None
         self._companion.image = pictures.companion.image if pair else None
         self._companion.display = pair

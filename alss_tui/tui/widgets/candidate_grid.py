@@ -90,15 +90,15 @@ class CandidateGrid(Widget):
         color = Color.parse(self.app.theme_variables.get("background", "#000000"))
         return color.r, color.g, color.b
 
-    def _picture_job(self, k: int):
-        review, shape, grain, fill = self.review, self.card_shape, self.grain, self._fill()
+    def _picture_job(self, k: int, fill: tuple[int, int, int]):
+        review, shape, grain = self.review, self.card_shape, self.grain
         assert review is not None
         return ((self._generation, k, shape, grain),
                 lambda: card_pictures(review, k, shape.image_box, grain, fill))
 
     def pictures(self, k: int) -> CardPictures:
         """What candidate k's card draws at the current card size (made once, then cached)."""
-        return self.picture_cache.get(*self._picture_job(k))
+        return self.picture_cache.get(*self._picture_job(k, self._fill()))
 
     def _prefetch_around(self, page: int) -> None:
         """Make the pages either side of `page` on the worker thread, the next one first."""
@@ -107,7 +107,8 @@ class CandidateGrid(Widget):
         n = len(self.review.candidates)
         ks = [k for p in (page + 1, page - 1) if 0 <= p < self.pages
               for k in range(p * self.capacity, min(n, (p + 1) * self.capacity))]
-        self.picture_cache.prefetch(self._picture_job(k) for k in ks)
+        fill = self._fill()
+        self.picture_cache.prefetch(self._picture_job(k, fill) for k in ks)
 
     # --- layout -------------------------------------------------------------------
 
