@@ -1,6 +1,7 @@
 """Measure the Review screen in a real terminal (a pty): time to open a round, key press to repaint.
 
     python experiments/measure_review.py [--renderer cells|ascii|sixel|kitty] [--size 160x50]
+    python experiments/measure_review.py --photos [--renderer ...] [--size ...]
 
 The screen runs in a child process on a pseudo-terminal, as over SSH. The parent
 types keys into the pty and notes when (CLOCK_MONOTONIC); the child notes when each
@@ -13,6 +14,12 @@ Candidates are MNIST test images (../shared/data/mnist from the repo root), else
 scikit-learn digits. The picture beside each candidate is another image of the
 same set standing in for the decoded hard sample: drawing cost does not depend on
 what the pixels show, and no model has to be trained to time the screen.
+
+--photos times page turns on a folder pool: every candidate is a 256 px JPEG on
+disk (the MNIST or digits image upscaled and tinted), the round keeps 64 px
+pixels as a 64 px training run would, and the screen draws the files. Page Down
+turns pages at each card layout (+ steps to larger cards); a turn is timed from
+the key to the first frame showing the new page.
 """
 
 from __future__ import annotations
@@ -41,6 +48,10 @@ MNIST = REPO.parent / "shared" / "data" / "mnist"
 KEYS = (["l"] * 12 + ["j"] * 4 + ["k"] * 2 + list("3141592653") + ["x"] * 3 + ["\x7f"] * 6
         + ["l"] * 10 + [" "] * 5)  # moves, labels, rejects, undos (DEL = backspace), skips
 KEY_GAP = 0.6  # seconds between keys, so each key's frames are apart
+PAGE_DOWN = "\x1b[6~"
+PHOTO_KEYS = [PAGE_DOWN] * 6 + (["+"] + [PAGE_DOWN] * 5) * 3  # 5-6 page turns at each layout
+PHOTO_SIDE, TRAIN_SIDE = 256, 64
+PHOTO_KEY_GAP = 1.5  # a large page of half blocks can take longer than KEY_GAP on a busy machine
 
 
 def candidate_images(n: int) -> tuple[np.ndarray, str]:
@@ -59,18 +70,41 @@ def candidate_images(n: int) -> tuple[np.ndarray, str]:
     return np.clip(np.rint(pixels * 255), 0, 255).astype(np.uint8), name
 
 
-def make_round(home: Path, n: int) -> str:
+def photo_folder(images: np.ndarray, folder: Path) -> tuple[list[str], np.ndarray]:
+    """Each image upscaled to a 256 px tinted JPEG; returns the paths and the 64 px pixels
+    a training run at image_size 64 keeps of them."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths, small = [], []
+    for k, pixels in enumerate(images):
+        grey = Image.fromarray(pixels[0]).resize((PHOTO_SIDE, PHOTO_SIDE), Image.Resampling.BICUBIC)
+        tint = np.array([(k * 37) % 200 + 55, (k * 91) % 200 + 55, (k * 53) % 200 + 55], np.float32) / 255
+        rgb = Image.fromarray((np.asarray(grey, np.float32)[..., None] * tint).astype(np.uint8))
+        path = folder / f"{k:05d}.jpg"
+        rgb.save(path, quality=90)
+        paths.append(str(path))
+        small.append(np.asarray(rgb.resize((TRAIN_SIDE, TRAIN_SIDE), Image.Resampling.BILINEAR)).transpose(2, 0, 1))
+    return paths, np.stack(small)
+
+
+def make_round(home: Path, n: int, photos: Path | None = None) -> str:
     from alss_tui.config import OracleConfig, RunConfig
     from alss_tui.store.registry import Registry
     from alss_tui.store.run_folder import RunFolder
 
     images, _ = candidate_images(n)
+    paths = None
+    if photos is not None:
+        paths, images = photo_folder(images, photos)
     registry = Registry(home)
     folder = RunFolder.create(registry.runs_dir, replace(RunConfig(name=f"measure-{n}"),
                                                           oracle=OracleConfig(kind="human")))
     candidates = [{"item": 10 * k, "kind": "pool", "seed_index": k, "seed_label": k % 10, "distance": 1.0 + k / n,
                    "loss_before": 0.3, "loss_after": 2.1, "prediction": (k * 7) % 10, "score": None}
                   for k in range(n)]
+    for cand, path in zip(candidates, paths or []):
+        cand["path"] = path
     folder.write_review(1, {"round": 1, "strategy": "snn", "classes": [str(i) for i in range(10)],
                             "candidates": candidates},
                         {"items": np.array([c["item"] for c in candidates]), "images": images[:n],
@@ -106,15 +140,19 @@ def child(home: str, run_id: str, log_path: str) -> None:
                 if screen_now.grid.page >= 0 and cards and all(c.index is not None for c in cards[:1]):
                     self.opened_logged = True
                     log.write(json.dumps({"opened": now, "cards": len(cards)}) + "\n")
-            page = screen_now.grid.page if isinstance(screen_now, ReviewScreen) else -1
-            log.write(json.dumps({"frame": now, "page": page}) + "\n")
+            review = isinstance(screen_now, ReviewScreen)
+            page = screen_now.grid.page if review else -1
+            capacity = screen_now.grid.capacity if review else 0
+            log.write(json.dumps({"frame": now, "page": page, "cards": capacity,
+                                  "cpu": time.thread_time()}) + "\n")  # the UI thread's own CPU
 
     TimedApp(Path(home), start="review-only", run_id=run_id).run()
 
 
 # --- the parent: a pty, keys in, frames out -----------------------------------------
 
-def run_in_pty(home: Path, run_id: str, renderer: str, size: tuple[int, int], keys: list[str]) -> dict:
+def run_in_pty(home: Path, run_id: str, renderer: str, size: tuple[int, int], keys: list[str],
+               gap: float = KEY_GAP) -> dict:
     log_path = Path(tempfile.mkdtemp()) / "frames.jsonl"
     pid, fd = pty.fork()
     if pid == 0:  # child
@@ -146,7 +184,7 @@ def run_in_pty(home: Path, run_id: str, renderer: str, size: tuple[int, int], ke
     for key in keys:
         sent.append(time.monotonic())
         os.write(fd, key.encode())
-        time.sleep(KEY_GAP)
+        time.sleep(gap)
     os.write(fd, b"\x1b")  # escape closes the review
     time.sleep(0.3)
     os.write(fd, b"q")
@@ -162,24 +200,30 @@ def run_in_pty(home: Path, run_id: str, renderer: str, size: tuple[int, int], ke
     done.set()
     os.close(fd)
     records = _read(log_path)
-    frames = [(r["frame"], r["page"]) for r in records if "frame" in r]
+    frames = [(r["frame"], (r["page"], r.get("cards", 0))) for r in records if "frame" in r]
+    cpu = {r["frame"]: r.get("cpu", 0.0) for r in records if "frame" in r}
     push = next(r["push"] for r in records if "push" in r)
     opened = next(r for r in records if "opened" in r)
-    latencies, turns, missed = [], [], []
-    page = next((p for t, p in frames if p >= 0), 0)
-    for key, t_key, t_next in zip(keys, sent, sent[1:] + [t + KEY_GAP for t in sent[-1:]]):
+    latencies, turns, missed, relayouts = [], [], [], []
+    page = next((p for t, p in frames if p[0] >= 0), (0, 0))
+    for key, t_key, t_next in zip(keys, sent, sent[1:] + [t + gap for t in sent[-1:]]):
         after = [(t, p) for t, p in frames if t_key < t < t_next]
         if not after:
             missed.append(key)
             continue
-        if after[-1][1] != page:  # the key turned the page: all cards get new images
-            page = after[-1][1]
-            turns.append((next(t for t, p in after if p == page) - t_key) * 1000)
+        if after[-1][1] != page:  # the key turned the page (or changed the cards): new images
+            new = after[-1][1]
+            shown = next(t for t, p in after if p == new)
+            before = max((t for t, _ in frames if t < t_key), default=shown)
+            # wall ms from the key, and the UI thread's CPU ms for it (the app idles between keys)
+            timing = (new[1], (shown - t_key) * 1000, (cpu[shown] - cpu[before]) * 1000)
+            (relayouts if new[1] != page[1] else turns).append(timing)
+            page = new
         else:
             latencies.append((after[0][0] - t_key) * 1000)
     return {"open_ms": (opened["opened"] - push) * 1000, "cards": opened["cards"],
             "start_to_open_s": opened["opened"] - start, "latencies_ms": latencies, "keys": len(keys),
-            "missed": missed, "turns_ms": turns}
+            "missed": missed, "turns_ms": turns, "relayouts_ms": relayouts}
 
 
 def _read(path: Path) -> list[dict]:
@@ -195,8 +239,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--renderer", default="cells", choices=["cells", "ascii", "sixel", "kitty"])
     parser.add_argument("--size", default="160x50", help="terminal columns x rows")
+    parser.add_argument("--photos", action="store_true", help="a folder pool of 256 px JPEGs: page turns")
     args = parser.parse_args()
     cols, rows = (int(x) for x in args.size.split("x"))
+    if args.photos:
+        measure_photos(args.renderer, (cols, rows))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         _, source = candidate_images(1)
@@ -210,9 +258,69 @@ def main() -> None:
           f"median {statistics.median(lat):.1f} ms, p90 {np.percentile(lat, 90):.1f} ms, max {max(lat):.1f} ms"
           + (f" (no repaint for keys {keyed['missed']!r})" if keyed["missed"] else ""))
     if keyed["turns_ms"]:
-        print("page turns (a new page of images): " + ", ".join(f"{x:.0f} ms" for x in keyed["turns_ms"]))
+        print("page turns (a new page of images): " + ", ".join(f"{x:.0f} ms" for _, x, _ in keyed["turns_ms"]))
     print(f"256 candidates, open (push -> first page painted), 3 runs: "
           + ", ".join(f"{x:.0f} ms" for x in opened))
+
+
+def measure_photos(renderer: str, size: tuple[int, int]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        _, source = candidate_images(1)
+        run_id = make_round(home, 256, photos=home / "photos")
+        making = picture_costs(home, run_id, renderer, size)
+        keyed = run_in_pty(home, run_id, renderer, size, PHOTO_KEYS, gap=PHOTO_KEY_GAP)
+        opened = [run_in_pty(home, run_id, renderer, size, [])["open_ms"] for _ in range(2)]
+    print(f"folder pool: 256 candidates, {PHOTO_SIDE} px JPEGs from {source}, {TRAIN_SIDE} px pixels in the round; "
+          f"renderer: {renderer}; terminal {size[0]}x{size[1]}; load average {os.getloadavg()[0]:.2f}")
+    by_cards: dict[int, list[tuple[float, float]]] = {}
+    for cards, ms, cpu_ms in keyed["turns_ms"]:
+        by_cards.setdefault(cards, []).append((ms, cpu_ms))
+    for cards, times in by_cards.items():
+        wall, cpu = [t[0] for t in times], [t[1] for t in times]
+        print(f"  {cards:>2} cards a page, {len(times)} page turns (Page Down -> new page painted): wall median "
+              f"{statistics.median(wall):.0f} ms (max {max(wall):.0f}), UI-thread CPU median "
+              f"{statistics.median(cpu):.0f} ms (max {max(cpu):.0f})")
+    if keyed["relayouts_ms"]:
+        print("  + (larger cards) -> repainted, wall / UI CPU: " + ", ".join(
+            f"{ms:.0f} / {cpu_ms:.0f} ms to {cards} a page" for cards, ms, cpu_ms in keyed["relayouts_ms"]))
+    if keyed["missed"]:
+        print(f"  no new frame within {PHOTO_KEY_GAP} s of {len(keyed['missed'])} keys: {keyed['missed']!r} "
+              "('+' is not a key before the layouts existed)")
+    print("  open (push -> first page painted), 2 runs: " + ", ".join(f"{x:.0f} ms" for x in opened))
+    if making:
+        print("  making a page's pictures from the files (decode + fit, no cache), median of 3 pages: " + ", ".join(
+            f"{ms:.0f} ms for {cards}" for cards, ms in making))
+
+
+def picture_costs(home: Path, run_id: str, renderer: str, size: tuple[int, int]) -> list[tuple[int, float]]:
+    """What the review's picture cache saves a page turn: (cards a page, ms to make them cold)."""
+    os.environ["ALSS_IMAGES"] = renderer
+    from alss_tui.store.review import load_review
+    from alss_tui.store.run_folder import RunFolder
+    try:
+        from alss_tui.tui.review_pictures import Grain, card_pictures
+        from alss_tui.tui.widgets.candidate_grid import LAYOUTS, CandidateGrid
+    except ImportError:  # a version that draws only the round's pixels
+        return []
+    from alss_tui.tui.widgets.pixel_image import CELL_PIXELS, samples_per_cell
+
+    review = load_review(RunFolder(home / "runs" / run_id), 1)
+    grid = CandidateGrid(lambda k: (False, None))
+    grain = Grain(samples_per_cell(renderer), CELL_PIXELS)
+    out = []
+    for layout in range(len(LAYOUTS)):
+        grid.layout_index = layout
+        columns, rows, _, shape = grid.shape_for(size[0] - 2, size[1] - 4)  # the screen's padding and lines
+        cards = columns * rows
+        times = []
+        for page in range(3):
+            start = time.perf_counter()
+            for k in range(page * cards, (page + 1) * cards):
+                card_pictures(review, k, shape.image_box, grain, (0, 0, 0))
+            times.append((time.perf_counter() - start) * 1000)
+        out.append((cards, statistics.median(times)))
+    return out
 
 
 if __name__ == "__main__":

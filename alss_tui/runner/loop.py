@@ -8,6 +8,7 @@ run does from r + 1 on.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 
@@ -108,10 +109,14 @@ def _write_review(engine: Engine, folder: RunFolder, round_no: int, selection, o
         for cand in document["candidates"]:
             if suggestions.get(cand["item"]) is not None:
                 cand["suggestion"] = int(suggestions[cand["item"]])
-    if engine.dataset.pool_paths is not None:
+    paths = engine.dataset.pool_paths
+    if paths is not None:
+        # Absolute: the review screen may run from another directory than the runner.
         for cand in document["candidates"]:
             if cand["kind"] == "pool":
-                cand["path"] = engine.dataset.pool_paths[cand["item"]]
+                cand["path"] = os.path.abspath(paths[cand["item"]])
+            if cand.get("seed_index") is not None:
+                cand["seed_path"] = os.path.abspath(paths[cand["seed_index"]])
     folder.write_review(round_no, document, engine.review_material(selection))
 
 

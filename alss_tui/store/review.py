@@ -25,7 +25,9 @@ class ReviewRound:
     round: int
     strategy: str
     classes: tuple[str, ...]
-    candidates: list[dict]  # Candidate fields (+ "path" for folder pools), in proposal order
+    # Candidate fields, in proposal order; folder pools add "path" (the candidate's own
+    # file) and "seed_path" (the file of the pool item its ascent started from).
+    candidates: list[dict]
     arrays: dict[str, np.ndarray] = field(default_factory=dict)  # images, seeds, decoded, ...
 
     @property
@@ -49,6 +51,17 @@ class ReviewRound:
             return None if seeds is None or k >= len(seeds) else (seeds[k], "seed it came from")
         decoded = self.decoded(k)
         return None if decoded is None else (decoded, "decoded hard sample")
+
+    def source(self, k: int) -> str | None:
+        """The original file of candidate k (folder pools), None for other pools and SI images."""
+        return self.candidates[k].get("path") or None
+
+    def companion_source(self, k: int) -> str | None:
+        """The original file of what `companion(k)` shows, when that is a pool item: the seed of
+        a synthetic image. A decoded hard sample exists only as pixels."""
+        if self.candidates[k].get("kind") == "synthetic":
+            return self.candidates[k].get("seed_path") or None
+        return None
 
     def suggestion(self, k: int) -> int | None:
         """The label to accept with one key: the labelling function's answer when the run has

@@ -9,7 +9,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
 KEY_NAMES = {"question_mark": "?", "slash": "/", "space": "space", "escape": "esc", "enter": "enter",
-             "left_square_bracket": "[", "right_square_bracket": "]", "backspace": "backspace"}
+             "left_square_bracket": "[", "right_square_bracket": "]", "backspace": "backspace",
+             "plus": "+", "minus": "-", "equals_sign": "="}
 
 
 def key_label(key: str) -> str:

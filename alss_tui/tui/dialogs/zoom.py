@@ -5,13 +5,15 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.color import Color
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from alss_tui.store.review import ReviewRound
 from alss_tui.tui.widgets.candidate_card import class_name
-from alss_tui.tui.widgets.pixel_image import PixelImage, to_pil
+from alss_tui.tui.review_pictures import Grain, card_pictures
+from alss_tui.tui.widgets.pixel_image import CELL_PIXELS, PixelImage, samples_per_cell
 
 
 def details(review: ReviewRound, k: int) -> Text:
@@ -19,6 +21,8 @@ def details(review: ReviewRound, k: int) -> Text:
     rows = [("item", f"{c['item']}" + (" (synthetic: the decoded image itself)" if c.get("kind") == "synthetic" else ""))]
     if c.get("path"):
         rows.append(("file", c["path"]))
+    if c.get("seed_path") and c.get("kind") == "synthetic":
+        rows.append(("seed file", c["seed_path"]))
     if c.get("seed_index") is not None:
         where = f"pool #{c['seed_index']}" if c["seed_index"] >= 0 else f"synthetic #{-c['seed_index']}"
         rows.append(("seed", f"{where}, labelled {class_name(review.classes, c.get('seed_label'))}"))
@@ -62,13 +66,11 @@ class ZoomDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         companion = self.review.companion(self.k)
-        synthetic = self.review.candidates[self.k].get("kind") == "synthetic"
         with Vertical():
             with Horizontal(classes="zoom-images"):
                 with Vertical(classes="zoom-pane"):
                     yield PixelImage(classes="zoom-image", id="zoom-item")
-                    yield Static("synthetic image to label" if synthetic else "image to label",
-                                 classes="zoom-title")
+                    yield Static(self._item_title(), classes="zoom-title", id="zoom-item-title")
                 if companion is not None:
                     with Vertical(classes="zoom-pane"):
                         yield PixelImage(classes="zoom-image", id="zoom-companion")
@@ -76,17 +78,35 @@ class ZoomDialog(ModalScreen[None]):
             yield Static(details(self.review, self.k), classes="zoom-details")
 
     def on_mount(self) -> None:
-        # As large as the terminal allows beside the details: two images across, square pixels.
+        # As large as the terminal allows above the details, one or two images across; a
+        # folder pool's original file is drawn at that size, not the training pixels.
         panes = len(self.query(".zoom-image"))
-        side = min(40, (self.app.size.width - 6) // panes - 2, 2 * (self.app.size.height - 14))
+        width = max(8, (self.app.size.width - 4) // panes - 2)
+        details_lines = str(self.query_one(".zoom-details", Static).render()).count("\n") + 1
+        height = max(4, self.app.size.height - details_lines - 4)
+
+        def box(pair: bool, note: bool) -> tuple[int, int]:
+            return width, height - (1 if note else 0)
+
+        color = Color.parse(self.app.theme_variables.get("surface", "#000000"))
+        self.pictures = card_pictures(self.review, self.k, box, Grain(samples_per_cell(), CELL_PIXELS),
+                                      (color.r, color.g, color.b))
+        cells = box(True, self.pictures.note is not None)
         for widget in self.query(".zoom-image, .zoom-title"):
-            widget.styles.width = max(8, side)
+            widget.styles.width = cells[0]
         for widget in self.query(".zoom-image"):
-            widget.styles.height = max(4, side // 2)
-        self.query_one("#zoom-item").image = to_pil(self.review.image(self.k))
-        companion = self.review.companion(self.k)
-        if companion is not None:
-            self.query_one("#zoom-companion").image = to_pil(companion[0])
+            widget.styles.height = cells[1]
+        self.query_one("#zoom-item").image = self.pictures.item.image
+        if self.pictures.note is not None:  # the note goes under the title, in the row it took
+            title = self.query_one("#zoom-item-title", Static)
+            title.styles.height = 2
+            title.update(Text.assemble(self._item_title(), "\n", (self.pictures.note, "yellow")))
+        if self.pictures.companion is not None:
+            self.query_one("#zoom-companion").image = self.pictures.companion.image
+
+    def _item_title(self) -> str:
+        synthetic = self.review.candidates[self.k].get("kind") == "synthetic"
+        return "synthetic image to label" if synthetic else "image to label"
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -3,7 +3,7 @@
 Keys follow the labelling tools people know (Prodigy style): arrows/hjkl move,
 0-9 or the picker (/) label, a accepts the model's suggestion, x rejects, space
 skips, backspace undoes (back through the whole round), A accepts all remaining
-suggestions, enter submits. Each decision is in labels.jsonl, fsynced, before
+suggestions, enter submits; + and - trade cards per page for card size. Each decision is in labels.jsonl, fsynced, before
 the screen shows it. After a submit the screen waits for the run's next round.
 """
 
@@ -55,6 +55,8 @@ class ReviewScreen(Screen):
         Binding("A", "accept_all", "accept all"),
         Binding("enter", "submit", "submit"),
         Binding("z", "zoom", "zoom"),
+        Binding("plus,equals_sign", "layout(1)", "bigger cards"),
+        Binding("minus", "layout(-1)", "more cards"),
         Binding("escape,q", "close", "close"),
     ]
 
@@ -309,6 +311,14 @@ class ReviewScreen(Screen):
     def action_zoom(self) -> None:
         if self.session is not None and self.session.total:
             self.app.push_screen(ZoomDialog(self.session.review, self.session.cursor))
+
+    async def action_layout(self, step: int) -> None:
+        """Trade cards per page for card size; the cursor stays on its candidate."""
+        grid = self.grid
+        if not await grid.set_layout(grid.layout_index + step):
+            self.notify("largest cards already" if step > 0 else "smallest cards already", timeout=2)
+            return
+        self._show_status()
 
     def action_close(self) -> None:
         self.dismiss()

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual.color import Color
 from textual.message import Message
 from textual.widget import Widget
 
 from alss_tui.store.review import ReviewRound
+from alss_tui.tui.review_pictures import CardPictures, Grain, PictureCache, card_pictures
 from alss_tui.tui.widgets.candidate_card import (
-    CARD_HEIGHT, CARD_WIDTH, COMPACT_HEIGHT, COMPACT_WIDTH, CandidateCard,
+    CARD_HEIGHT, CARD_WIDTH, COMPACT_HEIGHT, COMPACT_WIDTH, CandidateCard, CardShape,
 )
-from alss_tui.tui.widgets.pixel_image import to_pil
+from alss_tui.tui.widgets.pixel_image import CELL_PIXELS, samples_per_cell
 
 GUTTER = 1
 MIN_REGULAR_CARDS = 6  # fewer full-size cards than this fit: use compact ones
+# Cards per page, from many small to one large: None fits as many standard cards as the
+# screen holds (compact ones on a small screen); (columns, rows) stretch cards to fill it.
+LAYOUTS: tuple[tuple[int, int] | None, ...] = (None, (3, 2), (2, 1), (1, 1))
 
 
 class CandidateGrid(Widget):
@@ -48,7 +53,11 @@ class CandidateGrid(Widget):
         self.columns = 1
         self.rows = 1
         self.compact = False
-        self._pictures: dict[int, tuple] = {}
+        self.layout_index = 0  # index into LAYOUTS
+        self.card_shape = CardShape()
+        self.grain = Grain(samples_per_cell(), CELL_PIXELS)
+        self.picture_cache = PictureCache()
+        self._generation = 0  # a new review: pictures made for the old one never match
 
     @property
     def capacity(self) -> int:
@@ -64,23 +73,48 @@ class CandidateGrid(Widget):
 
     def set_review(self, review: ReviewRound, cursor: int = 0) -> None:
         self.review = review
-        self._pictures.clear()
+        self._generation += 1
+        self.picture_cache.clear()
         self.cursor = cursor
         self.page = -1
         if self.is_mounted:
             self.refresh_page()
 
-    def pictures(self, k: int) -> tuple:
-        """PIL images of candidate k (the item, and the decoded hard sample if any), cached."""
-        if k not in self._pictures:
-            assert self.review is not None
-            companion = self.review.companion(k)
-            self._pictures[k] = (to_pil(self.review.image(k)), None if companion is None else to_pil(companion[0]))
-        return self._pictures[k]
+    def on_unmount(self) -> None:
+        self.picture_cache.close()
+
+    # --- pictures -----------------------------------------------------------------
+
+    def _fill(self) -> tuple[int, int, int]:
+        """The colour behind the cards, for the margins of a picture that does not fill its box."""
+        color = Color.parse(self.app.theme_variables.get("background", "#000000"))
+        return color.r, color.g, color.b
+
+    def _picture_job(self, k: int, fill: tuple[int, int, int]):
+        review, shape, grain = self.review, self.card_shape, self.grain
+        assert review is not None
+        return ((self._generation, k, shape, grain),
+                lambda: card_pictures(review, k, shape.image_box, grain, fill))
+
+    def pictures(self, k: int) -> CardPictures:
+        """What candidate k's card draws at the current card size (made once, then cached)."""
+        return self.picture_cache.get(*self._picture_job(k, self._fill()))
+
+    def _prefetch_around(self, page: int) -> None:
+        """Make the pages either side of `page` on the worker thread, the next one first."""
+        if self.review is None or page != self.page:
+            return  # moved on already
+        n = len(self.review.candidates)
+        ks = [k for p in (page + 1, page - 1) if 0 <= p < self.pages
+              for k in range(p * self.capacity, min(n, (p + 1) * self.capacity))]
+        fill = self._fill()
+        self.picture_cache.prefetch(self._picture_job(k, fill) for k in ks)
+
+    # --- layout -------------------------------------------------------------------
 
     @staticmethod
     def fit(width: int, height: int) -> tuple[int, int, bool]:
-        """(columns, rows, compact) of cards for a grid of this size."""
+        """(columns, rows, compact) of standard cards for a grid of this size."""
         def count(w: int, h: int) -> tuple[int, int]:
             return max(1, (width + GUTTER) // (w + GUTTER)), max(1, height // h)
 
@@ -91,39 +125,69 @@ class CandidateGrid(Widget):
                 return small[0], small[1], True
         return columns, rows, False
 
-    def _set_shape(self, columns: int, rows: int, compact: bool) -> None:
-        self.columns, self.rows, self.compact = columns, rows, compact
+    def shape_for(self, width: int, height: int) -> tuple[int, int, bool, CardShape]:
+        """(columns, rows, compact, card shape) of the current layout in a grid of this size."""
+        chosen = LAYOUTS[self.layout_index]
+        if chosen is None:
+            columns, rows, compact = self.fit(width, height)
+            return columns, rows, compact, (CardShape(COMPACT_WIDTH, COMPACT_HEIGHT) if compact else CardShape())
+        columns, rows = chosen
+        card = CardShape(max(COMPACT_WIDTH, (width - GUTTER * (columns - 1)) // columns),
+                         max(COMPACT_HEIGHT, height // rows))
+        return columns, rows, False, card
+
+    def _set_shape(self, columns: int, rows: int, compact: bool, shape: CardShape) -> None:
+        self.columns, self.rows, self.compact, self.card_shape = columns, rows, compact, shape
         self.styles.grid_size_columns = columns
-        self.styles.grid_columns = str(COMPACT_WIDTH if compact else CARD_WIDTH)
-        self.styles.grid_rows = str(COMPACT_HEIGHT if compact else CARD_HEIGHT)
+        self.styles.grid_columns = str(shape.width)
+        self.styles.grid_rows = str(shape.height)
 
     def compose(self):
         """The first page, composed with its candidates when the review is already set."""
-        self._set_shape(*self.fit(self.app.size.width - self.reserve[0], self.app.size.height - self.reserve[1]))
+        self._set_shape(*self.shape_for(self.app.size.width - self.reserve[0],
+                                        self.app.size.height - self.reserve[1]))
         n = len(self.review.candidates) if self.review is not None else 0
         self.page = self.cursor // self.capacity if self.review is not None else -1
         for slot in range(self.capacity):
             k = self.page * self.capacity + slot
             if k < n:
-                card = CandidateCard(slot, self.review, k, *self.decision_of(k), pictures=self.pictures(k))
+                card = CandidateCard(slot, self.review, k, *self.decision_of(k), pictures=self.pictures(k),
+                                     shape=self.card_shape)
                 card.set_class(k == self.cursor, "-cursor")
             else:
-                card = CandidateCard(slot)
+                card = CandidateCard(slot, shape=self.card_shape)
             yield card.set_class(self.compact, "-compact")
+        if self.review is not None:
+            self.call_after_refresh(self._prefetch_around, self.page)
 
     async def on_resize(self) -> None:
-        shape = self.fit(self.size.width, self.size.height)
-        if shape == (self.columns, self.rows, self.compact) and self.cards():
+        await self.relayout()
+
+    async def set_layout(self, layout: int) -> bool:
+        """Switch to LAYOUTS[layout] (clamped); False when it was already the layout."""
+        layout = max(0, min(len(LAYOUTS) - 1, layout))
+        if layout == self.layout_index:
+            return False
+        self.layout_index = layout
+        await self.relayout()
+        return True
+
+    async def relayout(self) -> None:
+        """Fit the current layout to the grid's size; the page is the one holding the cursor."""
+        shape = self.shape_for(self.size.width, self.size.height)
+        if shape == (self.columns, self.rows, self.compact, self.card_shape) and self.cards():
             return
         self._set_shape(*shape)
         have = self.cards()
         if len(have) < self.capacity:
-            await self.mount_all([CandidateCard(slot) for slot in range(len(have), self.capacity)])
+            await self.mount_all([CandidateCard(slot, shape=self.card_shape)
+                                  for slot in range(len(have), self.capacity)])
         else:
             for card in have[self.capacity:]:
                 await card.remove()
         for card in self.cards():
             card.set_class(self.compact, "-compact")
+            card.set_shape(self.card_shape)
         self.page = -1
         self.refresh_page()
 
@@ -142,6 +206,8 @@ class CandidateGrid(Widget):
                     card.show(self.review, k, *self.decision_of(k), pictures=self.pictures(k))
                 else:
                     card.show(None, None)
+            # After the paint: the worker then does not compete with this page for the CPU.
+            self.call_after_refresh(self._prefetch_around, page)
             self.post_message(self.PageShown())
         for card in cards:
             card.set_class(card.index == self.cursor, "-cursor")

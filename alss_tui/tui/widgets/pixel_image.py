@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 from PIL import Image as PILImage
+from textual_image._terminal import get_cell_size
 from textual_image.widget import HalfcellImage, Image as AutoImage, SixelImage, TGPImage, UnicodeImage
 
 RENDERERS = {"auto": AutoImage, "kitty": TGPImage, "sixel": SixelImage, "cells": HalfcellImage,
@@ -32,6 +33,27 @@ def renderer_name(cls=None) -> str:
         module = getattr(cls, "_Renderable", type(None)).__module__.rsplit(".", 1)[-1]
         return {"tgp": "kitty", "sixel": "sixel", "halfcell": "cells", "unicode": "ascii"}.get(module, "auto")
     return next((k for k, v in RENDERERS.items() if v is cls), "auto")
+
+
+def cell_pixels() -> tuple[int, int]:
+    """Screen pixels of one terminal cell: the terminal's answer, else textual-image's 10 x 20."""
+    try:
+        size = get_cell_size()
+    except Exception:  # noqa: BLE001 - no terminal to ask (closed stdout): assume the usual cell
+        return 10, 20
+    return max(1, size.width), max(1, size.height)
+
+
+CELL_PIXELS = cell_pixels()  # asked now: once Textual reads stdin, a terminal's answer would be lost
+
+
+def samples_per_cell(name: str | None = None) -> tuple[int, int]:
+    """How many image samples renderer `name` draws in one cell (x, y): Kitty and Sixel the
+    cell's screen pixels, half blocks 1 x 2, grey shades 1 x 1."""
+    name = name or renderer_name()
+    if name in ("kitty", "sixel"):
+        return CELL_PIXELS
+    return (1, 2) if name == "cells" else (1, 1)
 
 
 def to_pil(pixels: np.ndarray) -> PILImage.Image:
