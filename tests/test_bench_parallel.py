@@ -20,10 +20,13 @@ TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8"
 GRID = ["bench", "--strategies", "random,entropy-sub", "--seeds", "2", "--json", *TINY]
 
 
+TIMINGS = ("seconds", "selection_share", "run_ids")
+
+
 def _without_timings(obj):
-    """The summary minus wall-clock figures, which no two runs share."""
+    """The summary minus wall-clock figures and run ids, which no two runs share."""
     if isinstance(obj, dict):
-        return {k: _without_timings(v) for k, v in obj.items() if "seconds" not in k}
+        return {k: _without_timings(v) for k, v in obj.items() if not any(t in k for t in TIMINGS)}
     if isinstance(obj, list):
         return [_without_timings(v) for v in obj]
     return obj
