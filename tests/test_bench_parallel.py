@@ -72,13 +72,13 @@ def test_two_jobs_write_the_same_table_as_one_process(sequential, tmp_path):
     assert all(w and int(w.rsplit(":", 1)[1]) != os.getpid() for w in workers)
 
 
-def test_a_killed_worker_is_replaced_and_its_cell_resumes_to_the_same_result(sequential, tmp_path):
-    home = tmp_path / "home"
+def _bench_killing_a_worker(home: Path, *extra: str) -> tuple[dict, int]:
+    """Run the grid; SIGKILL the worker process of a cell caught between two rounds. (summary, killed pid)"""
     env = dict(os.environ, ALSS_HOME=str(home))
-    proc = subprocess.Popen([sys.executable, "-m", "alss_tui", *GRID, "--jobs", "2"], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "alss_tui", *GRID, *extra], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = None
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 400
     while killed is None and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
         try:
@@ -92,14 +92,23 @@ def test_a_killed_worker_is_replaced_and_its_cell_resumes_to_the_same_result(seq
                 killed = int(cell["worker"].rsplit(":", 1)[1])
                 os.kill(killed, signal.SIGKILL)
                 break
-    out, err = proc.communicate(timeout=400)
+    out, err = proc.communicate(timeout=500)
     assert killed is not None, "no cell was caught mid-run"
     assert proc.returncode == 0, err[-2000:]
-    assert _without_timings(json.loads(out)) == sequential
+    return json.loads(out), killed
+
+
+def _assert_some_cell_resumed(home: Path) -> None:
     starts = {run_id: _run_started(home, run_id) for run_id in _runs(home)}
     assert sum(len(s) for s in starts.values()) > 4  # some cell ran again ...
     assert any(s[-1]["resumed"] for s in starts.values())  # ... from its checkpoint
     assert sorted(r["status"] for r in _runs(home).values()) == ["finished"] * 4
+
+
+def test_a_killed_worker_is_replaced_and_its_cell_resumes_to_the_same_result(sequential, tmp_path):
+    doc, _ = _bench_killing_a_worker(tmp_path / "home", "--jobs", "2")
+    assert _without_timings(doc) == sequential
+    _assert_some_cell_resumed(tmp_path / "home")
 
 
 def test_a_failing_cell_ends_failed_and_the_grid_goes_on(tmp_path):
@@ -119,10 +128,12 @@ def test_a_failing_cell_ends_failed_and_the_grid_goes_on(tmp_path):
     assert "Traceback" in log and "labeller offline" in log
 
 
-def test_ray_local_instance_writes_the_same_table(sequential, tmp_path):
+def test_ray_local_instance_writes_the_same_table_and_retries_a_killed_worker(sequential, tmp_path):
     pytest.importorskip("ray")
-    doc = _bench(tmp_path / "home", "--on", "ray", "--jobs", "2", timeout=600)  # ray.init(num_cpus=2)
+    # --jobs 2 sizes the local instance: ray.init(num_cpus=2); Ray reruns the killed task (max_retries).
+    doc, _ = _bench_killing_a_worker(tmp_path / "home", "--on", "ray", "--jobs", "2")
     assert _without_timings(doc) == sequential
+    _assert_some_cell_resumed(tmp_path / "home")
 
 
 def test_ray_problems_are_one_line(tmp_path):

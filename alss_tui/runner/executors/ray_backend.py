@@ -188,6 +188,15 @@ class RayExecutor:
         return opts
 
     def run(self, plans: list[SeedPlan], handler: GridHandler) -> None:
+        import contextlib
+        import sys
+
+        # Ray prints its notices (a worker died, a task is retried) to stdout from a thread of its
+        # own; they belong with the progress lines on stderr, not in `--json` output.
+        with contextlib.redirect_stdout(sys.stderr):
+            self._run(plans, handler)
+
+    def _run(self, plans: list[SeedPlan], handler: GridHandler) -> None:
         started = connect(self.address, self.local_cpus)
         if not started:
             total = ray.cluster_resources().get("CPU", 0)
