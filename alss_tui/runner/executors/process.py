@@ -14,6 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 import signal
+import time
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -168,8 +169,9 @@ class ProcessExecutor:
                     w.conn.send(None)
                 except OSError:
                     pass
+            deadline = time.monotonic() + 5.0  # a shared grace period, then the stragglers are killed
             for w in workers:
-                w.process.join(timeout=5)
+                w.process.join(timeout=max(0.0, deadline - time.monotonic()))
                 if w.process.is_alive():
                     w.process.kill()
                     w.process.join()
