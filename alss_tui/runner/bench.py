@@ -246,7 +246,9 @@ class GridDriver:
         left = len(self.cells) - done
         mean = sum(self.durations) / len(self.durations) if self.durations else None
         eta = mean * -(-left // self.slots) if mean is not None else None
-        self.on_progress(GridProgress(done, len(self.cells), ", ".join(self.sinks), eta))
+        running = list(self.sinks)
+        current = ", ".join(running[:3]) + (f" and {len(running) - 3} more" if len(running) > 3 else "")
+        self.on_progress(GridProgress(done, len(self.cells), current, eta))
 
     # --- GridHandler ---------------------------------------------------------------
 
