@@ -173,7 +173,7 @@ def run_grid(home: Path, manifest: Manifest, base: RunConfig, dataset=None,
     one-line error): a failing cell does not stop the others.
     """
     from alss_tui.runner.executors import make_executor
-    from alss_tui.runner.executors.worker import remember_dataset
+    from alss_tui.runner.executors.worker import one_line, remember_dataset
 
     if base.oracle.kind == "human":
         raise ConfigError("bench: oracle.kind = human cannot label a grid of runs; "
@@ -186,8 +186,7 @@ def run_grid(home: Path, manifest: Manifest, base: RunConfig, dataset=None,
     try:
         executor.run(driver.plans(), driver)
     except BaseException as exc:
-        driver.abandon("interrupted" if isinstance(exc, KeyboardInterrupt) else
-                       f"bench stopped: {exc.__class__.__name__}")
+        driver.abandon("interrupted" if isinstance(exc, KeyboardInterrupt) else f"bench stopped: {one_line(exc)}")
         raise
     driver.report()
     return manifest
