@@ -1,6 +1,6 @@
 """Wall time of a bench grid in one process vs `--jobs 2` vs a local Ray instance with 2 CPUs.
 
-    python experiments/bench_parallel.py [--mnist PATH/TO/MNIST] [--out experiments/results/parallel.json]
+    python experiments/bench_parallel.py [--grids digits,mnist] [--mnist PATH/TO/MNIST] [--out FILE.json]
 
 Measured in one run, each mode in a fresh home (so every VAE is trained):
 - a 4-strategy x 2-seed digits grid and a 3-strategy x 2-seed MNIST grid
@@ -26,8 +26,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DIGITS = ["--dataset", "digits", "--strategies", "random,margin-sub,entropy-sub,snn", "--seeds", "2",
-          "--set", "vae.epochs=4", "--set", "task.steps=80", "--set", "sampling.initial=50",
-          "--set", "sampling.per_round=50", "--set", "sampling.budget=200", "--set", "device=\"cpu\""]
+          "--set", "vae.epochs=2", "--set", "task.steps=40", "--set", "sampling.initial=40",
+          "--set", "sampling.per_round=40", "--set", "sampling.budget=160", "--set", "device=\"cpu\""]
 MNIST = ["--dataset", "mnist", "--strategies", "random,margin-sub,snn", "--seeds", "2",
          "--set", "data.pool_limit=5000", "--set", "vae.epochs=1", "--set", "task.steps=80",
          "--set", "sampling.initial=100", "--set", "sampling.per_round=100", "--set", "sampling.budget=300",
@@ -91,12 +91,14 @@ def ray_overhead() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mnist", type=Path, default=REPO.parent / "shared" / "data" / "mnist")
+    parser.add_argument("--grids", default="digits,mnist", help="which grids to time (comma-separated)")
     parser.add_argument("--out", type=Path, default=REPO / "experiments" / "results" / "parallel.json")
     opts = parser.parse_args()
-    grids = {"digits": DIGITS}
-    if opts.mnist.is_dir():
+    wanted = set(opts.grids.split(","))
+    grids = {"digits": DIGITS} if "digits" in wanted else {}
+    if "mnist" in wanted and opts.mnist.is_dir():
         grids["mnist"] = [*MNIST, "--data-root", str(opts.mnist.resolve())]
-    else:
+    elif "mnist" in wanted:
         print(f"no MNIST files in {opts.mnist}: the MNIST grid is skipped", file=sys.stderr)
     result = {"cores": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
               "ray": ray_overhead(), "grids": {}}
