@@ -6,8 +6,10 @@ Measured in one run, each mode in a fresh home (so every VAE is trained):
 - a 4-strategy x 2-seed digits grid and a 3-strategy x 2-seed MNIST grid
   (short recipes: few epochs and rounds), sequential (2 torch threads),
   `--jobs 2` (1 thread each) and `--on ray --jobs 2` (ray.init(num_cpus=2), 1 CPU a cell);
-  wall time includes each mode's start-up (Ray's included), and the summaries
-  of the three modes are compared figure for figure (timings aside);
+  wall time includes each mode's start-up (Ray's included), and each mode's
+  summary is compared with the sequential one figure for figure (timings aside;
+  the sequential run has 2 torch threads, the others 1, which may change the last
+  bits of a float sum: the tests compare at equal thread counts);
 - Ray's start-up and per-task overhead (an empty task's round trip);
 - the driver's peak RSS (VmHWM of the `alss-tui bench` process alone, read
   from /proc while it runs: workers are not counted).
