@@ -19,3 +19,7 @@ class StoreError(AlssError):
 
 class LabelError(AlssError):
     """Labels that do not fit the round they are meant for."""
+
+
+class ExecutorError(AlssError):
+    """A back end that cannot run a bench's cells (Ray missing, a cluster out of reach)."""

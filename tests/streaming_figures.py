@@ -21,7 +21,9 @@ HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "fixtures" / "streaming-figures.json"
 sys.path.insert(0, str(HERE))
 
-DIGITS_STRATEGIES = ("random", "snn", "margin-sub", "coreset", "si")
+# SI is not here: its figures were recorded under the old seed rule, and labelled synthetic
+# images now seed later rounds, so its picks changed for a reason that is not storage.
+DIGITS_STRATEGIES = ("random", "snn", "margin-sub", "coreset")
 MNIST_STRATEGIES = ("random", "snn")
 
 

@@ -20,7 +20,7 @@ def _loaded_after(statement: str) -> set[str]:
                                        "import alss_tui.core.events"])
 def test_light_imports_load_no_torch_or_textual(statement):
     mods = _loaded_after(statement)
-    assert "torch" not in mods and "textual" not in mods and "faiss" not in mods
+    assert "torch" not in mods and "textual" not in mods and "faiss" not in mods and "ray" not in mods
 
 
 def test_help_runs_without_torch():
@@ -28,7 +28,7 @@ def test_help_runs_without_torch():
     assert result.returncode == 0 and "run" in result.stdout
     mods = _loaded_after("import sys; sys.argv=['alss-tui', '--help']\n"
                          "from alss_tui.cli import app\ntry:\n    app()\nexcept SystemExit:\n    pass")
-    assert "torch" not in mods
+    assert "torch" not in mods and "ray" not in mods
 
 
 def test_import_contracts_hold():

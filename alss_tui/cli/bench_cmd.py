@@ -33,6 +33,15 @@ AgainstOpt = Annotated[Optional[str], typer.Option(
 EvaluateOnOpt = Annotated[str, typer.Option(
     "--evaluate-on", help="Score every round on 'test' or on 'validation' (needs --set data.validation_size=N; "
     "the test split is then never touched).")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=1,
+                                      help="Cells at once: worker processes here; with --on ray, the size of a local Ray instance.")]
+OnOpt = Annotated[str, typer.Option("--on", help="local (this machine) or ray (a Ray cluster, or a local Ray instance).")]
+AddressOpt = Annotated[Optional[str], typer.Option("--address", help="Ray cluster: HOST:PORT, ray://HOST:PORT or auto "
+                                                   "(default: start a local Ray instance).", show_default=False)]
+CpusOpt = Annotated[Optional[float], typer.Option("--cpus-per-run", min=0.01, show_default=False,
+                                                  help="Cores per cell (its torch threads; Ray's num_cpus). "
+                                                       "Default: cores // jobs here, 1 on Ray.")]
+GpusOpt = Annotated[float, typer.Option("--gpus-per-run", min=0.0, help="GPUs per cell on Ray (fractions allowed).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -53,7 +62,9 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
           seed_list: SeedListOpt = None, dataset: DatasetOpt = None, data_root: DataRootOpt = None,
           imbalance: ImbalanceOpt = None, set_: SetOpt = None, targets: TargetsOpt = "0.90,0.95",
           json_out: JsonOpt = False, plot: PlotOpt = None, summary_only: SummaryOnlyOpt = False,
-          against: AgainstOpt = None, evaluate_on: EvaluateOnOpt = "test", home: HomeOpt = None) -> None:
+          against: AgainstOpt = None, evaluate_on: EvaluateOnOpt = "test",
+          jobs: JobsOpt = 1, on: OnOpt = "local", address: AddressOpt = None, cpus_per_run: CpusOpt = None,
+          gpus_per_run: GpusOpt = 0.0, home: HomeOpt = None) -> None:
     """Compare strategies over several seeds; re-running the same bench resumes it."""
     from alss_tui import config as config_mod
     from alss_tui.core.strategies import STRATEGY_NAMES
@@ -94,12 +105,18 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
         fail("--strategies: si needs a labelling function: --set oracle.kind=function "
              "--set oracle.function=alss_tui.runner.reference_oracle:digits (or :mnist)")
     home_dir = resolve_home(home)
-    _run(home_dir, base, names, seed_values, target_values, json_out, plot, summary_only, reference)
+    executor = None
+    if not summary_only:
+        from alss_tui.runner.executors import make_executor
+
+        executor = make_executor(on, jobs, address, cpus_per_run, gpus_per_run)
+    _run(home_dir, base, names, seed_values, target_values, json_out, plot, summary_only, reference, executor)
 
 
 def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool, plot: Path | None,
-         summary_only: bool, reference: str | None = None) -> None:
+         summary_only: bool, reference: str | None = None, executor=None) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from alss_tui.config import check_budget
@@ -136,12 +153,21 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
                         + (f", {eta}" if p.current else ""))
 
         if not summary_only:
-            run_grid(home_dir, manifest, base, dataset, on_progress=on_progress)
+            # Workers load their own copy; the driver keeps it only when it runs the cells itself.
+            keep = dataset if getattr(executor, "in_process", False) else None
+            dataset = None
+            run_grid(home_dir, manifest, base, keep, on_progress=on_progress, executor=executor)
+    failed = [c for c in manifest.ordered() if c.status == "failed"]
+    if failed and not any(c.status == "finished" for c in manifest.ordered()):
+        for c in failed:
+            console.print(f"[red]{c.key} failed:[/] {escape(c.error or 'unknown error')}")
+        fail(f"bench {manifest.bench_id}: every run failed")
     summary = summarize(manifest, Registry(home_dir).runs_dir, tuple(target_values), against=reference)
     if plot is not None:
         plot_figure(summary, plot)
     if json_out:
         print(json.dumps(summary, indent=1))
+        _report_failures(console, failed)
         return
     out = Console()
     for table in _tables(summary, out.width):
@@ -153,6 +179,19 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
                   "in this bench")
     if plot is not None:
         out.print(f"figure: {plot}")
+    _report_failures(console, failed)
+
+
+def _report_failures(console, failed) -> None:
+    """Failed cells are named after the tables; the exit code says the grid is incomplete."""
+    from rich.markup import escape
+
+    if not failed:
+        return
+    for c in failed:
+        console.print(f"[red]{c.key} failed:[/] {escape(c.error or 'unknown error')}  (run {c.run_id})")
+    console.print(f"{len(failed)} run(s) failed; run the same command again to retry them")
+    raise typer.Exit(1)
 
 
 def _duration(seconds: float) -> str:

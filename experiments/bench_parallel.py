@@ -1,0 +1,126 @@
+"""Wall time of a bench grid in one process vs `--jobs 2` vs a local Ray instance with 2 CPUs.
+
+    python experiments/bench_parallel.py [--grids digits,mnist] [--mnist PATH/TO/MNIST] [--out FILE.json]
+
+Measured in one run, each mode in a fresh home (so every VAE is trained):
+- a 4-strategy x 2-seed digits grid and a 3-strategy x 2-seed MNIST grid
+  (short recipes: few epochs and rounds), sequential (2 torch threads),
+  `--jobs 2` (1 thread each) and `--on ray --jobs 2` (ray.init(num_cpus=2), 1 CPU a cell);
+  wall time includes each mode's start-up (Ray's included), and each mode's
+  summary is compared with the sequential one figure for figure (timings aside;
+  the sequential run has 2 torch threads, the others 1, which may change the last
+  bits of a float sum: the tests compare at equal thread counts);
+- Ray's start-up and per-task overhead (an empty task's round trip);
+- the driver's peak RSS (VmHWM of the `alss-tui bench` process alone, read
+  from /proc while it runs: workers are not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DIGITS = ["--dataset", "digits", "--strategies", "random,margin-sub,entropy-sub,snn", "--seeds", "2",
+          "--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30",
+          "--set", "sampling.initial=30", "--set", "sampling.per_round=30", "--set", "sampling.budget=120", "--set", "device=\"cpu\""]
+MNIST = ["--dataset", "mnist", "--strategies", "random,margin-sub,snn", "--seeds", "2",
+         "--set", "data.pool_limit=3000", "--set", "vae.epochs=1", "--set", "vae.width=8", "--set", "task.width=8",
+         "--set", "task.steps=40",
+         "--set", "sampling.initial=100", "--set", "sampling.per_round=100", "--set", "sampling.budget=300",
+         "--set", "device=\"cpu\""]
+MODES = {"sequential": [], "jobs2": ["--jobs", "2"], "ray2": ["--on", "ray", "--jobs", "2"]}
+TIMINGS = ("seconds", "selection_share", "run_ids")
+
+
+def _vm_hwm_kb(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _without_timings(obj):
+    if isinstance(obj, dict):
+        return {k: _without_timings(v) for k, v in obj.items() if not any(t in k for t in TIMINGS)}
+    if isinstance(obj, list):
+        return [_without_timings(v) for v in obj]
+    return obj
+
+
+def run_bench(args: list[str]) -> dict:
+    with tempfile.TemporaryDirectory(prefix="alss-parallel-") as home:
+        env = dict(os.environ, ALSS_HOME=home)
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "alss_tui", "bench", "--json", *args], cwd=REPO, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _vm_hwm_kb(proc.pid) or 0)
+            time.sleep(0.2)
+        seconds = time.perf_counter() - start
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"bench {' '.join(args)} failed:\n{err[-3000:]}")
+        return {"seconds": round(seconds, 1), "driver_peak_rss_mb": round(peak / 1024, 1),
+                "summary": _without_timings(json.loads(out))}
+
+
+def ray_overhead() -> dict:
+    import ray
+
+    from alss_tui.runner.executors.ray_backend import LOCAL_OBJECT_STORE, task_overhead
+
+    start = time.perf_counter()
+    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=LOCAL_OBJECT_STORE,
+             log_to_driver=False, configure_logging=False)
+    started = time.perf_counter() - start
+    try:
+        per_task = task_overhead(200)
+    finally:
+        ray.shutdown()
+    return {"local_start_seconds": round(started, 2), "empty_task_round_trip_ms": round(per_task * 1000, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mnist", type=Path, default=REPO.parent / "shared" / "data" / "mnist")
+    parser.add_argument("--grids", default="digits,mnist", help="which grids to time (comma-separated)")
+    parser.add_argument("--out", type=Path, default=REPO / "experiments" / "results" / "parallel.json")
+    opts = parser.parse_args()
+    wanted = set(opts.grids.split(","))
+    grids = {"digits": DIGITS} if "digits" in wanted else {}
+    if "mnist" in wanted and opts.mnist.is_dir():
+        grids["mnist"] = [*MNIST, "--data-root", str(opts.mnist.resolve())]
+    elif "mnist" in wanted:
+        print(f"no MNIST files in {opts.mnist}: the MNIST grid is skipped", file=sys.stderr)
+    result = {"cores": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+              "ray": ray_overhead(), "grids": {}}
+    print(f"ray: {result['ray']}", file=sys.stderr)
+    for name, args in grids.items():
+        rows = {}
+        entry = result["grids"][name] = {"args": [a for a in args if not a.startswith("/")]}
+        for mode, extra in MODES.items():
+            rows[mode] = run_bench([*args, *extra])
+            entry[mode] = {k: v for k, v in rows[mode].items() if k != "summary"}
+            print(f"{name} {mode}: {rows[mode]['seconds']} s, driver peak {rows[mode]['driver_peak_rss_mb']} MB",
+                  file=sys.stderr)
+            if mode != "sequential":
+                entry[f"speedup_{mode}"] = round(rows["sequential"]["seconds"] / rows[mode]["seconds"], 2)
+                entry[f"same_table_{mode}"] = rows[mode]["summary"] == rows["sequential"]["summary"]
+            result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+            opts.out.write_text(json.dumps(result, indent=1) + "\n")  # after each mode: a cut-short run keeps its figures
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
