@@ -15,7 +15,7 @@ from alss_tui.tui.review_pictures import Grain, PictureCache, fit
 from alss_tui.tui.screens.review import ReviewScreen
 from alss_tui.tui.widgets.candidate_grid import LAYOUTS
 
-from review_helpers import HostApp, drive_review, make_waiting_run
+from review_helpers import drive_review, make_waiting_run, review_app
 
 NPZ_SIDE = 16  # the training-size pixels saved with the round
 
@@ -179,7 +179,7 @@ def test_the_picture_cache_makes_each_picture_once_and_stays_bounded():
 def test_review_screen_larger_cards_snapshot(snap_compare, home, tmp_path):
     """Two cards a page, drawn from the original files (PNG: lossless, the same pixels everywhere)."""
     folder, _ = photo_round(home, tmp_path, n=5, suffix=".png", run_id="5eed0002")
-    app = HostApp(home, folder.run_id)
+    app = review_app(home, folder.run_id)
 
     async def run_before(pilot):
         await pilot.pause()
@@ -207,12 +207,13 @@ def test_a_folder_run_records_each_candidates_file_and_the_review_draws_it(home,
     try:
         run_id = wait_until(lambda: the_run_id(home), proc=proc)
         folder_path = home / "runs" / run_id
-        wait_until(lambda: waiting_round(home, run_id) == 0, proc=proc)
+        # The runner exits at each label gate; the submit starts a new one, so the waits follow the registry.
+        wait_until(lambda: waiting_round(home, run_id) == 0)
         r0 = json.loads((folder_path / "review" / "r000.json").read_text())
         assert all(c["path"].startswith(str(root)) and (root / c["path"]).is_file() for c in r0["candidates"])
         rows = [(c["item"], "disc" if "/disc/" in c["path"] else "bar") for c in r0["candidates"]]
         assert cli("label", run_id, "--from", str(label_csv(tmp_path, "r0.csv", rows))).returncode == 0
-        wait_until(lambda: waiting_round(home, run_id) == 1, proc=proc)
+        wait_until(lambda: waiting_round(home, run_id) == 1)
         r1 = json.loads((folder_path / "review" / "r001.json").read_text())
         labelled = {c["path"] for c in r0["candidates"]}
         assert all(c["seed_path"] in labelled for c in r1["candidates"])  # SNN's seeds: labelled pool items
