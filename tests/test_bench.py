@@ -101,7 +101,7 @@ def test_bench_on_the_validation_split_never_scores_the_test_split(home):
             "--set", "data.validation_size=300", *TINY]
     res = cli(*args, env={"COLUMNS": "80"})
     assert res.returncode == 0, res.stderr
-    assert "validation accuracy (%)" in res.stdout and "test accuracy" not in res.stdout
+    assert "validation accuracy %" in res.stdout and "test accuracy" not in res.stdout
     assert "validation accuracy minus random's" in res.stdout and "no interval (< 2 seeds)" in res.stdout
     assert max(len(line) for line in res.stdout.splitlines()) <= 80
     runs = json.loads((home / "registry.json").read_text())["runs"]

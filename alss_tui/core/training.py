@@ -94,10 +94,10 @@ def train_vae(vae: ConvVAE, images: Images, cfg: VaeConfig, seed: int,
 
 
 @torch.no_grad()
-def encode_means(vae: ConvVAE, images: Images, device: torch.device,
+def encode_means(vae: ConvVAE, images: Images | torch.Tensor, device: torch.device,
                  batch_size: int = 1024) -> np.ndarray:
     vae.eval()
-    out = [vae.encode(x.to(device))[0].cpu() for x in images.iter_batches(batch_size)]
+    out = [vae.encode(x.to(device))[0].cpu() for x in as_images(images).iter_batches(batch_size)]
     return torch.cat(out).numpy().astype(np.float32)
 
 
