@@ -57,3 +57,53 @@ def test_nothing_to_continue_from_is_left_to_the_person(home, monkeypatch):
     Registry(home).upsert(finished.run_id, status="finished")
     assert continue_after_submit(home, finished) == "stopped"
     assert started == []
+
+
+def _run_stopped_in_round(home, round_no: int, oracle: str):
+    """The recorded digits run, its log cut just after round `round_no` was proposed, under `oracle`."""
+    import json
+    import shutil
+    from dataclasses import replace
+
+    from alss_tui import config as config_mod
+    from alss_tui.config import OracleConfig
+    from tui_helpers import FIXTURE_RUN
+
+    folder = home / "runs" / "0ab1c2d3"
+    shutil.copytree(FIXTURE_RUN, folder)
+    cfg = config_mod.load(str(folder / "config.toml"))
+    (folder / "config.toml").write_text(config_mod.dumps(replace(cfg, oracle=OracleConfig(kind=oracle))))
+    kept = []
+    for line in (folder / "events.jsonl").read_text().splitlines():
+        kept.append(line)
+        record = json.loads(line)
+        if record["type"] == "CandidatesProposed" and record["round"] == round_no:
+            break
+    (folder / "events.jsonl").write_text("\n".join(kept) + "\n")
+    return folder
+
+
+def test_a_rebuilt_registry_shows_a_person_s_run_at_its_gate_as_waiting(home):
+    from alss_tui.store.run_ops import rebuild_registry
+    from alss_tui.store.run_folder import RunFolder
+    from alss_tui.store.status import live_status
+
+    registry = Registry(home)
+    _run_stopped_in_round(home, 2, "human")
+    rebuild_registry(registry)
+    doc = registry.get("0ab1c2d3")
+    assert (doc["status"], doc["waiting_round"]) == ("awaiting-labels", 2)
+    assert live_status(RunFolder(home / "runs" / "0ab1c2d3"), doc) == "awaiting-labels"
+
+
+def test_a_rebuilt_registry_still_shows_a_simulated_run_cut_mid_round_as_crashed(home):
+    from alss_tui.store.run_ops import rebuild_registry
+    from alss_tui.store.run_folder import RunFolder
+    from alss_tui.store.status import live_status
+
+    registry = Registry(home)
+    _run_stopped_in_round(home, 2, "simulated")
+    rebuild_registry(registry)
+    doc = registry.get("0ab1c2d3")
+    assert doc["status"] == "running"
+    assert live_status(RunFolder(home / "runs" / "0ab1c2d3"), doc) == "crashed"

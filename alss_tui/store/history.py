@@ -34,6 +34,8 @@ class RunHistory:
     error: str | None = None
     vae_seconds: float | None = None
     bad_lines: int = 0
+    # The newest round whose candidates were proposed but never labelled (a run stopped at its gate).
+    unlabelled_round: int | None = None
 
     @property
     def round_rows(self) -> list[dict]:
@@ -73,4 +75,6 @@ def load_history(folder: RunFolder) -> RunHistory:
         error=fold.error,
         vae_seconds=fold.vae_seconds,
         bad_lines=bad_json + fold.skipped,
+        unlabelled_round=next((r.round for r in reversed(fold.ordered())
+                               if r.selection_seconds is not None and r.added is None), None),
     )

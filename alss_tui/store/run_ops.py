@@ -119,6 +119,9 @@ def document_from_folder(folder: RunFolder) -> dict:
         doc["status"] = "finished"
     elif history.error is not None:
         doc.update(status="failed", error=history.error)
+    elif cfg.oracle.kind == "human" and history.unlabelled_round is not None:
+        # A person's run stops at the gate without a process: it waits, it did not crash.
+        doc.update(status="awaiting-labels", waiting_round=history.unlabelled_round)
     elif history.started is not None:
         doc["status"] = "running"  # live_status turns this into crashed when no runner holds the lock
     else:
