@@ -1,6 +1,8 @@
-"""Peak memory of a runner on the full MNIST pool: peak RSS and peak anonymous memory.
+"""Peak memory of a runner on a whole pool: peak RSS and peak anonymous memory.
 
     python experiments/measure_runner_memory.py PATH/TO/MNIST --label after
+    python experiments/measure_runner_memory.py PATH/TO/PHOTOS --dataset folder --image-size 96 \
+        --cache PATH/TO/CACHE --strategy margin-sub --label photos-100k-96px
 
 Runs what a runner runs (the fixed mmap threshold, the VAE, the initial subset and
 two `snn` rounds, task training and evaluation) in this process, while a thread
@@ -52,7 +54,12 @@ class AnonSampler(threading.Thread):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mnist_root")
+    parser.add_argument("data_root", help="the dataset's data.data_root")
+    parser.add_argument("--dataset", default="mnist", help="data.dataset (mnist, folder, array, ...)")
+    parser.add_argument("--image-size", type=int, default=32, help="data.image_size (folders)")
+    parser.add_argument("--note", default="2-core machine shared with other jobs: seconds are indicative, "
+                        "memory is this process's own", help="how the machine was when measured")
+    parser.add_argument("--cache", help="pool cache folder: the pool is decoded once and memory-mapped")
     parser.add_argument("--label", required=True, help="what this measurement is of, e.g. before/after")
     parser.add_argument("--strategy", default="snn")
     parser.add_argument("--vae-epochs", type=int, default=1)
@@ -73,13 +80,14 @@ def main() -> None:
     from alss_tui.data.loaders import load_dataset
     from alss_tui.runner.oracle import SimulatedOracle
 
-    cfg = RunConfig(name="memory", seed=0, device="cpu", data=DataConfig(dataset="mnist", data_root=args.mnist_root),
+    cfg = RunConfig(name="memory", seed=0, device="cpu", data=DataConfig(dataset=args.dataset, data_root=args.data_root,
+                                                                    image_size=args.image_size),
                     vae=VaeConfig(epochs=args.vae_epochs), task=replace(TaskConfig(), width=16, steps=100),
                     sampling=SamplingConfig(strategy=args.strategy, initial=100, per_round=100, budget=300))
     start = time.perf_counter()
     phases = {}
     sampler.phase = "load"
-    engine = Engine(cfg, load_dataset(cfg.data))
+    engine = Engine(cfg, load_dataset(cfg.data, Path(args.cache) if args.cache else None))
     phases["load"] = time.perf_counter() - start
     oracle = SimulatedOracle(engine.dataset.pool_truth)
     sampler.phase = "vae"
@@ -99,14 +107,14 @@ def main() -> None:
 
         np.save(args.save_codes, engine.codes)
     record = {
-        "label": args.label, "pool": len(engine.pool), "strategy": args.strategy, "rounds": cfg.rounds,
+        "label": args.label, "dataset": args.dataset, "shape": list(engine.dataset.shape), "pool": len(engine.pool), "strategy": args.strategy, "rounds": cfg.rounds,
         "vae_epochs": args.vae_epochs, "accuracy": engine.last_accuracy,
         "peak_rss_mb": round(status_kb("VmHWM") / 1024, 1),
         "peak_rss_anon_mb": round(sampler.peak_kb / 1024, 1), "peak_anon_phase": sampler.peak_phase,
         "anon_at_start_mb": round(baseline_anon / 1024, 1),
         "seconds": {k: round(v, 1) for k, v in phases.items()},
         "torch_threads": torch.get_num_threads(),
-        "note": "2-core machine shared with other jobs: seconds are indicative, memory is this process's own",
+        "note": args.note,
     }
     print(json.dumps(record, indent=1))
     records = json.loads(RESULTS.read_text()) if RESULTS.is_file() else []
