@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -34,16 +35,22 @@ class DecodeBar:
             self.bar = None
 
 
+@contextmanager
+def _decode_bar(console):
+    bar = DecodeBar(console)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
 def load_with_progress(data_cfg, home: Path, console):
     """load_dataset with the pool cache under `home` and a progress bar on `console`."""
     from alss_tui.data.loaders import load_dataset
     from alss_tui.store.home import pool_cache_dir
 
-    bar = DecodeBar(console)
-    try:
+    with _decode_bar(console) as bar:
         return load_dataset(data_cfg, pool_cache_dir(home), bar)
-    finally:
-        bar.close()
 
 
 def prepare_with_progress(cfg, home: Path, console):
@@ -51,11 +58,8 @@ def prepare_with_progress(cfg, home: Path, console):
     from alss_tui.runner.execute import prepare
     from alss_tui.store.home import pool_cache_dir
 
-    bar = DecodeBar(console)
-    try:
+    with _decode_bar(console) as bar:
         return prepare(cfg, pool_cache_dir(home), bar)
-    finally:
-        bar.close()
 
 
 def warn_skipped(console, dataset, listed_in: str) -> None:
