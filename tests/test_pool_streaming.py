@@ -169,3 +169,51 @@ def test_mnist_differs_from_the_float_pool_only_by_the_strides_of_its_channel_ax
     cfg = streaming_figures.configs(str(SHARED_DATA / "mnist"))[name]
     _with_float_pool_strides(monkeypatch, {3000: 1, 10_000: 0})
     assert streaming_figures.figures(cfg) == RECORDED["runs"][name]
+
+
+class PhotoSizedPixels(GuardedPixels):
+    """Refuses reads of more than one inference batch of 96 px photos."""
+
+    def __getitem__(self, key):
+        out = np.asarray(np.ndarray.__getitem__(self, key))
+        if out.ndim == 4 and len(out) > 113:
+            raise AssertionError(f"read {len(out)} photos at once")
+        return out
+
+
+def test_inference_batches_shrink_as_images_grow():
+    from alss_tui.core.pool_images import PoolImages
+
+    def batch(shape):
+        return PoolImages(np.zeros((2, *shape), np.uint8), 255).inference_batch()
+
+    # Up to CIFAR-sized images, 1,024 (the figures of digits, MNIST and CIFAR-10 stay as they were).
+    assert batch((1, 8, 8)) == batch((1, 28, 28)) == batch((3, 32, 32)) == 1024
+    assert batch((3, 96, 96)) == 113  # about 130 MB of first-layer activations, not 1.2 GB
+    assert batch((3, 1024, 1024)) == 1
+
+
+def test_photo_sized_pools_are_read_one_small_batch_at_a_time(tmp_path):
+    import torch
+
+    from alss_tui.core import training
+    from alss_tui.core.pool_images import PoolImages
+    from alss_tui.core.strategies.base import SelectionState, predict_probs
+    from alss_tui.models.classifier import SmallCNN
+    from alss_tui.models.vae import ConvVAE
+
+    n = 300
+    pixels = np.lib.format.open_memmap(tmp_path / "photos.npy", mode="w+", dtype=np.uint8, shape=(n, 3, 96, 96))
+    pixels[:] = np.random.default_rng(0).integers(0, 255, size=pixels.shape, dtype=np.uint8)
+    pixels.flush()
+    images = PoolImages(np.load(tmp_path / "photos.npy", mmap_mode="r").view(PhotoSizedPixels), 255)
+    with pytest.raises(AssertionError):  # the guard does catch a 1,024-image batch
+        images.slice(0, 1024)
+    cpu = torch.device("cpu")
+    model = SmallCNN((3, 96, 96), 10, width=8)
+    assert training.encode_means(ConvVAE((3, 96, 96), 4, 8), images, cpu).shape == (n, 4)
+    assert training.predict_logits(model, images, cpu).shape == (n, 10)
+    assert training.predict_features(model, images, cpu).shape[0] == n
+    state = SelectionState.__new__(SelectionState)
+    state.model, state.images, state.device, state.n_classes = model, images, cpu, 10
+    assert predict_probs(state, np.arange(n)).shape == (n, 10)

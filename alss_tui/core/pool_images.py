@@ -15,6 +15,12 @@ import torch
 
 from alss_tui.data.pool import to_float
 
+# An inference batch holds at most this many input values: 1,024 images up to CIFAR's
+# 3 x 32 x 32. Activations grow with the pixels, so 1,024 photos at 96 px would hold over
+# a gigabyte of them; bigger images get proportionally fewer per batch.
+INFERENCE_VALUES = 1024 * 3 * 32 * 32
+MAX_INFERENCE_BATCH = 1024
+
 
 class Images:
     """Images as float32 (N, C, H, W) tensors, read a batch at a time; subclasses say from where."""
@@ -31,6 +37,11 @@ class Images:
     def batch(self, indices) -> torch.Tensor:
         """Float pixels of the items `indices` (any int sequence, array or tensor), in that order."""
         raise NotImplementedError
+
+    def inference_batch(self) -> int:
+        """Items per forward pass without gradients: 1,024 up to 32 x 32 x 3, fewer for bigger images."""
+        values = int(np.prod(self.shape[1:])) if len(self.shape) > 1 else 1
+        return max(1, min(MAX_INFERENCE_BATCH, INFERENCE_VALUES // max(1, values)))
 
     def slice(self, start: int, stop: int) -> torch.Tensor:
         """Float pixels of items start..stop-1."""

@@ -95,9 +95,10 @@ def train_vae(vae: ConvVAE, images: Images, cfg: VaeConfig, seed: int,
 
 @torch.no_grad()
 def encode_means(vae: ConvVAE, images: Images | torch.Tensor, device: torch.device,
-                 batch_size: int = 1024) -> np.ndarray:
+                 batch_size: int | None = None) -> np.ndarray:
     vae.eval()
-    out = [vae.encode(x.to(device))[0].cpu() for x in as_images(images).iter_batches(batch_size)]
+    images = as_images(images)
+    out = [vae.encode(x.to(device))[0].cpu() for x in images.iter_batches(batch_size or images.inference_batch())]
     return torch.cat(out).numpy().astype(np.float32)
 
 
@@ -163,9 +164,10 @@ def make_task_optimizer(model: nn.Module, cfg: TaskConfig) -> torch.optim.Optimi
 
 @torch.no_grad()
 def predict_logits(model: nn.Module, images: Images | torch.Tensor, device: torch.device,
-                   batch_size: int = 1024) -> torch.Tensor:
+                   batch_size: int | None = None) -> torch.Tensor:
     model.eval()
-    out = [model(x.to(device)).cpu() for x in as_images(images).iter_batches(batch_size)]
+    images = as_images(images)
+    out = [model(x.to(device)).cpu() for x in images.iter_batches(batch_size or images.inference_batch())]
     if not out:
         return torch.zeros((0, 0))
     return torch.cat(out)
@@ -173,9 +175,11 @@ def predict_logits(model: nn.Module, images: Images | torch.Tensor, device: torc
 
 @torch.no_grad()
 def predict_features(model: nn.Module, images: Images | torch.Tensor, device: torch.device,
-                     batch_size: int = 1024) -> torch.Tensor:
+                     batch_size: int | None = None) -> torch.Tensor:
     model.eval()
-    return torch.cat([model.features(x.to(device)).cpu() for x in as_images(images).iter_batches(batch_size)])
+    images = as_images(images)
+    return torch.cat([model.features(x.to(device)).cpu()
+                      for x in images.iter_batches(batch_size or images.inference_batch())])
 
 
 def score(logits: torch.Tensor, labels: torch.Tensor, n_classes: int) -> tuple[float, float, tuple[float, ...]]:

@@ -91,5 +91,5 @@ def _predict(state: SelectionState, items: np.ndarray) -> np.ndarray:
     if len(items) == 0:
         return np.zeros(0, dtype=np.int64)
     state.model.eval()
-    logits = state.model(state.images.batch(items).to(state.device))
-    return logits.argmax(1).cpu().numpy()
+    return torch.cat([state.model(x.to(state.device)).argmax(1).cpu()
+                      for x in state.images.iter_batches(state.images.inference_batch(), order=items)]).numpy()

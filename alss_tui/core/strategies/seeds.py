@@ -109,7 +109,8 @@ def _seed_logits(state: SelectionState, ids: np.ndarray) -> torch.Tensor:
     """Task-model logits of the seed set, pool images then synthetic ones (one pass each)."""
     state.model.eval()
     pool = ids[ids >= 0]
-    parts = [state.model(state.images.batch(pool).to(state.device)).cpu()] if len(pool) else []
+    parts = [state.model(x.to(state.device)).cpu()
+             for x in state.images.iter_batches(state.images.inference_batch(), order=pool)] if len(pool) else []
     if state.synthetic is not None and len(state.synthetic):
         images = torch.from_numpy(state.synthetic.images).to(state.device)
         parts.append(state.model(images).cpu())
