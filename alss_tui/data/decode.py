@@ -90,18 +90,35 @@ def decode_image(path: str, side: int, channels: int) -> np.ndarray:
     return out[None] if channels == 1 else out.transpose(2, 0, 1)
 
 
+# The output file, mapped once per process and kept for its next chunks. Chunks are not
+# flushed: a shared mapping writes into the page cache every process sees, and the pool
+# cache fsyncs each file before the entry is renamed into place (an msync of the whole
+# mapping per chunk was serial kernel work that grew with the pool).
+_OUT: tuple[str, np.ndarray] | None = None
+
+
+def _output(npy_path: str) -> np.ndarray:
+    global _OUT
+    if _OUT is None or _OUT[0] != npy_path:
+        _OUT = (npy_path, np.load(npy_path, mmap_mode="r+"))
+    return _OUT[1]
+
+
+def _release_output() -> None:
+    global _OUT
+    _OUT = None
+
+
 def _decode_chunk(npy_path: str, rows: Sequence[int], paths: Sequence[str], side: int,
                   channels: int) -> list[tuple[int, str]]:
     """Decode `paths` into `rows` of the .npy at `npy_path`; returns (row, reason) of failures."""
-    out = np.load(npy_path, mmap_mode="r+")
+    out = _output(npy_path)
     failed = []
     for row, path in zip(rows, paths):
         try:
             out[row] = decode_image(path, side, channels)
         except Exception as exc:  # any decoder failure skips this one file, never the folder
             failed.append((row, _reason(path, exc)))
-    out.flush()
-    del out
     return failed
 
 
@@ -134,11 +151,14 @@ def decode_into(npy_path: Path, rows: Sequence[int], paths: Sequence[str], side:
     failed: list[tuple[int, str]] = []
     done = 0
     if workers == 1:
-        for chunk_rows, chunk_paths in chunks:
-            failed += _decode_chunk(str(npy_path), chunk_rows, chunk_paths, side, channels)
-            done += len(chunk_rows)
-            if progress is not None:
-                progress(done, total)
+        try:
+            for chunk_rows, chunk_paths in chunks:
+                failed += _decode_chunk(str(npy_path), chunk_rows, chunk_paths, side, channels)
+                done += len(chunk_rows)
+                if progress is not None:
+                    progress(done, total)
+        finally:
+            _release_output()  # this process: the caller renames the folder next
         return sorted(failed)
     import multiprocessing
 
