@@ -69,9 +69,13 @@ class VaeConfig:
 @dataclass(frozen=True)
 class TaskConfig:
     width: int = 32
-    # A fixed number of optimiser steps per round, not epochs: with 50 labels an
-    # epoch is one batch, with 1,000 it is sixteen, and steps converge for both.
+    # Optimiser steps per round: at least `steps`; with `epochs` > 0, enough for that
+    # many passes over the labelled set (epochs x labelled / batch_size), at most
+    # `max_steps`. Fixed steps converge at 50 labels; at a few thousand they are under
+    # ten passes, so a growing labelled set needs steps that grow with it.
     steps: int = 300
+    epochs: float = 0.0
+    max_steps: int = 3000
     batch_size: int = 64
     lr: float = 2e-3
     # "cosine" decays the rate to zero over a round's steps: the model a round ends
@@ -167,6 +171,8 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check(v.beta >= 0, "vae.beta", "must be >= 0")
     _check(t.width >= 1, "task.width", "must be >= 1")
     _check(t.steps >= 1, "task.steps", "must be >= 1")
+    _check(t.epochs >= 0, "task.epochs", "must be >= 0 (0 = a fixed task.steps a round)")
+    _check(t.epochs == 0 or t.max_steps >= t.steps, "task.max_steps", f"must be >= task.steps ({t.steps})")
     _check(t.batch_size >= 1, "task.batch_size", "must be >= 1")
     _check(t.lr > 0, "task.lr", "must be > 0")
     _check(t.weight_decay >= 0, "task.weight_decay", "must be >= 0")

@@ -70,7 +70,7 @@ def bare_loop(model, x, y, cfg: TaskConfig, seed: int) -> None:
     model.train()
     for step in range(cfg.steps):
         for group in opt.param_groups:  # the recipe's learning-rate schedule, as any loop would set it
-            group["lr"] = training.scheduled_lr(cfg, step)
+            group["lr"] = training.scheduled_lr(cfg, step, cfg.steps)
         idx = torch.randint(len(x), (cfg.batch_size,), generator=gen)
         loss = F.cross_entropy(model(x[idx]), y[idx])
         opt.zero_grad(set_to_none=True)

@@ -284,7 +284,7 @@ class Engine:
             self.model = SmallCNN(self.dataset.shape, self.n_classes, t.width).to(self.device)
             self.optimizer = training.make_task_optimizer(self.model, t)
         x, y = self.training_set()
-        yield PhaseStarted("task", round, t.steps)
+        yield PhaseStarted("task", round, training.round_steps(t, len(x)))
         yield from training.train_classifier(self.model, x, y, t, self._seed("task-train", round),
                                              self.device, round, self.optimizer)
 

@@ -102,20 +102,28 @@ def encode_means(vae: ConvVAE, images: Images | torch.Tensor, device: torch.devi
     return torch.cat(out).numpy().astype(np.float32)
 
 
+def round_steps(cfg: TaskConfig, labelled: int) -> int:
+    """Optimiser steps of a round that trains on `labelled` items (see TaskConfig)."""
+    if cfg.epochs <= 0:
+        return cfg.steps
+    return min(cfg.max_steps, max(cfg.steps, math.ceil(cfg.epochs * labelled / cfg.batch_size)))
+
+
 def train_classifier(model: nn.Module, x: Images | torch.Tensor, y: torch.Tensor, cfg: TaskConfig,
                      seed: int, device: torch.device, round: int,
                      optimizer: torch.optim.Optimizer | None = None) -> Iterator[Event]:
-    """`cfg.steps` Adam steps on mini-batches drawn with replacement from (x, y)."""
+    """`round_steps` Adam steps on mini-batches drawn with replacement from (x, y)."""
     x = as_images(x)
     gen = torch_generator(seed)
     opt = optimizer or make_task_optimizer(model, cfg)
     n = len(x)
+    steps = round_steps(cfg, n)
     batch = min(cfg.batch_size, n)
-    throttle = ProgressThrottle("task", round, cfg.steps)
+    throttle = ProgressThrottle("task", round, steps)
     model.train()
-    window, running = max(1, cfg.steps // 10), []
-    for step in range(cfg.steps):
-        set_learning_rate(opt, scheduled_lr(cfg, step))
+    window, running = max(1, steps // 10), []
+    for step in range(steps):
+        set_learning_rate(opt, scheduled_lr(cfg, step, steps))
         idx = torch.randint(n, (batch,), generator=gen)
         xb, yb = x.batch(idx), y[idx]
         if cfg.augment_shift:
@@ -126,7 +134,7 @@ def train_classifier(model: nn.Module, x: Images | torch.Tensor, y: torch.Tensor
         loss.backward()
         opt.step()
         running.append(loss.item())
-        if (step + 1) % window == 0 or step + 1 == cfg.steps:
+        if (step + 1) % window == 0 or step + 1 == steps:
             # One "epoch" on the curve per tenth of the steps: curves of equal length each round.
             yield EpochEnded("task", round, (step + 1) // window, {"loss": float(np.mean(running))})
             running = []
@@ -135,10 +143,10 @@ def train_classifier(model: nn.Module, x: Images | torch.Tensor, y: torch.Tensor
     model.eval()
 
 
-def scheduled_lr(cfg: TaskConfig, step: int) -> float:
-    """The learning rate of `step` (0-based) within one round's training."""
+def scheduled_lr(cfg: TaskConfig, step: int, steps: int) -> float:
+    """The learning rate of `step` (0-based) within one round's training of `steps` steps."""
     if cfg.lr_schedule == "cosine":
-        return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * step / cfg.steps))
+        return cfg.lr * 0.5 * (1.0 + math.cos(math.pi * step / steps))
     return cfg.lr
 
 
