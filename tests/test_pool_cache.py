@@ -312,3 +312,31 @@ def test_cached_reopen_does_not_read_image_files(tmp_path, monkeypatch):
     start = time.perf_counter()
     load_dataset(_folder(root), cache)
     assert time.perf_counter() - start < 1.0
+
+
+def test_a_detached_runner_reports_a_first_decode_as_progress_events(tmp_path, home):
+    from alss_tui.config import RunConfig, SamplingConfig, TaskConfig, VaeConfig
+    from alss_tui.runner.execute import execute
+    from alss_tui.store.jsonl import read_all
+    from alss_tui.store.run_ops import create_run
+    from alss_tui.tui.state.run_state import RunState
+
+    root = tmp_path / "photos"
+    _classes(root, per_class=12)
+    cfg = RunConfig(name="photos", seed=0, device="cpu", data=_folder(root), vae=VaeConfig(epochs=1, width=8),
+                    task=TaskConfig(width=8, steps=5), sampling=SamplingConfig(initial=6, per_round=4, budget=10))
+    folder = create_run(home, cfg)
+    execute(folder)  # what a runner launched by the dashboard does: no terminal, no bar
+    records, _ = read_all(folder.events_path)
+    kinds = [r["type"] for r in records]
+    decode = [r for r in records if r["type"] == "Progress" and r["phase"] == "decode"]
+    assert decode and kinds.index("Progress") < kinds.index("RunStarted")  # before the run's first event
+    assert decode[-1]["done"] == decode[-1]["total"] == 24  # every photo, the test split's too
+    state = RunState(folder.run_id)
+    state.apply_records(records[:kinds.index("RunStarted")])
+    assert state.snapshot().phase == "decode"
+    assert kinds[-1] == "RunFinished"
+    # A second run on the same folder maps the cache: nothing to decode, no such events.
+    again = create_run(home, cfg)
+    execute(again)
+    assert not [r for r in read_all(again.events_path)[0] if r.get("phase") == "decode"]

@@ -17,7 +17,7 @@ from alss_tui.tui.widgets.latent_map import LEGEND, LatentMap
 
 PLOT_SECONDS = 1.0  # the fastest the curves are redrawn while events stream in
 ROUND_COLUMNS = ("round", "strategy", "added", "labelled", "accuracy", "classes added", "seconds")
-PHASE_NAMES = {"vae": "training the VAE", "encode": "encoding the pool", "propose": "picking candidates",
+PHASE_NAMES = {"decode": "decoding the image folder", "vae": "training the VAE", "encode": "encoding the pool", "propose": "picking candidates",
                "label": "labelling", "task": "training the classifier", "evaluate": "evaluating",
                "starting": "starting", "waiting": "waiting for the runner", "finished": "finished",
                "failed": "failed"}
@@ -130,7 +130,7 @@ class MonitorScreen(Screen):
 
     def _show_phase(self, snap: RunSnapshot) -> None:
         label = PHASE_NAMES.get(snap.phase, snap.phase)
-        if snap.phase_round is not None and snap.phase not in ("vae", "encode"):
+        if snap.phase_round is not None and snap.phase not in ("decode", "vae", "encode"):
             label = f"round {snap.phase_round} · {label}"
         if snap.total and snap.phase not in ("finished", "failed"):
             label += f" {snap.done}/{snap.total}"
