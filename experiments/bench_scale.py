@@ -9,6 +9,11 @@ opens the cache and reads every pixel once in batches.
 
     python experiments/bench_scale.py --sizes 10000,100000 --work /big/disk/scale
     python experiments/bench_scale.py --synthetic-pool 1000000 --work /big/disk/scale
+    python experiments/bench_scale.py --sizes 10000,100000 --synthetic-pool 1000000 --runner --work DIR
+
+`--runner` also runs a whole runner on each pool (experiments/measure_runner_memory.py
+under `/usr/bin/time -v`: the VAE, then two rounds each of `margin-sub` and `snn`)
+and records peak RSS, peak anonymous memory and seconds per phase.
 
 `--synthetic-pool N` writes an `array` dataset (images.npy uint8 (N, 3, 32, 32) +
 labels.npy) that `data.dataset = "array"` maps without a copy: the pool for
@@ -267,6 +272,31 @@ def measure_reopen(n: int, work: Path, image_size: int, cores: int, repeats: int
             "load_average_at_reopen": list(os.getloadavg())}
 
 
+def measure_runner(kind: str, root: Path, cache: Path | None, image_size: int, label: str, strategies: str,
+                   note: str) -> dict:
+    """A whole runner (VAE, then two rounds of each strategy) under `/usr/bin/time -v`, in a fresh process.
+
+    experiments/measure_runner_memory.py does the run and samples RssAnon; its record
+    lands in results/runner-memory.json. Here we add the kernel's own peak RSS as
+    `/usr/bin/time -v` reports it for the whole process.
+    """
+    cmd = [sys.executable, str(REPO / "experiments" / "measure_runner_memory.py"), str(root), "--dataset", kind,
+           "--image-size", str(image_size), "--strategies", strategies, "--label", label, "--note", note]
+    if cache is not None:
+        cmd += ["--cache", str(cache)]
+    time_bin = shutil.which("time") or "/usr/bin/time"
+    done = subprocess.run([time_bin, "-v", *cmd], capture_output=True, text=True, cwd=REPO)
+    if done.returncode != 0:
+        raise SystemExit(f"runner on {root} failed:\n{done.stderr[-2000:]}")
+    peak_kb = next(int(line.split(":")[1]) for line in done.stderr.splitlines()
+                   if "Maximum resident set size" in line)
+    record = json.loads(done.stdout[done.stdout.index("{"):])
+    record["time_v_peak_rss_mb"] = round(peak_kb / 1024, 1)
+    print(f"runner {label}: peak anonymous {record['peak_rss_anon_mb']:.0f} MB, peak RSS "
+          f"{record['time_v_peak_rss_mb']:.0f} MB, seconds {record['seconds']}", flush=True)
+    return record
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10000", help="photo folder sizes, comma separated")
@@ -274,6 +304,10 @@ def main() -> None:
     ap.add_argument("--synthetic-pool", type=int, default=0, help="also write and open an array pool of N images")
     ap.add_argument("--work", default="", help="where the folders and caches go (default: a temp folder)")
     ap.add_argument("--reopen-only", action="store_true", help="re-measure only the cached re-open")
+    ap.add_argument("--runner", action="store_true",
+                    help="also run a whole runner (VAE + two rounds of margin-sub and snn) on each pool")
+    ap.add_argument("--runner-image-size", type=int, default=96, help="data.image_size of the photo runners")
+    ap.add_argument("--note", default="", help="how the machine was while measuring (kept with the figures)")
     ap.add_argument("--out", default=str(RESULTS), help="results JSON (merged by size)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--kind", default="folder", help=argparse.SUPPRESS)
@@ -300,9 +334,19 @@ def main() -> None:
             continue
         _merge({"folders": {f"{n}@{args.image_size}px": measure_folder(n, work, args.image_size, cores)}},
                Path(args.out))
+        if args.runner:
+            side = args.runner_image_size
+            record = measure_runner("folder", work / f"photos-{n}", work / "cache-runner", side,
+                                    f"photos-{n // 1000}k-{side}px", "margin-sub,snn", args.note)
+            _merge({"runners": {f"photos-{n}@{side}px": record}}, Path(args.out))
     if args.synthetic_pool:
         _merge({"array_pools": {str(args.synthetic_pool): measure_synthetic(args.synthetic_pool, work)}},
                Path(args.out))
+        if args.runner:
+            n = args.synthetic_pool
+            record = measure_runner("array", work / f"array-{n}", None, 32, f"array-{n // 1000}k-32px",
+                                    "margin-sub,snn", args.note)
+            _merge({"runners": {f"array-{n}@32px": record}}, Path(args.out))
     print(f"results: {args.out}")
 
 
