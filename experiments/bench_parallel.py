@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from alss_tui.runner.bench_report import without_timings
+
 REPO = Path(__file__).resolve().parents[1]
 # The digits grid is the default recipe (the form's digits run); the MNIST grid the MNIST
 # recipe on a 10,000-image pool with a 2-epoch VAE, so that three modes fit in minutes.
@@ -40,7 +42,6 @@ MNIST = ["mnist-snn", "--strategies", "random,margin-sub,snn", "--seeds", "2",
 # ratio is the executor's own efficiency, against "sequential" what a user gains on this machine.
 MODES = {"sequential": [], "sequential-1": ["--cpus-per-run", "1"], "jobs2": ["--jobs", "2"],
          "ray2": ["--on", "ray", "--jobs", "2"]}
-TIMINGS = ("seconds", "selection_share", "run_ids")
 
 
 def _vm_hwm_kb(pid: int) -> int | None:
@@ -62,14 +63,6 @@ def _cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _without_timings(obj):
-    if isinstance(obj, dict):
-        return {k: _without_timings(v) for k, v in obj.items() if not any(t in k for t in TIMINGS)}
-    if isinstance(obj, list):
-        return [_without_timings(v) for v in obj]
-    return obj
-
-
 def run_bench(args: list[str]) -> dict:
     with tempfile.TemporaryDirectory(prefix="alss-parallel-") as home:
         env = dict(os.environ, ALSS_HOME=home)
@@ -87,7 +80,7 @@ def run_bench(args: list[str]) -> dict:
             raise SystemExit(f"bench {' '.join(args)} failed:\n{err[-3000:]}")
         return {"seconds": round(seconds, 1), "driver_peak_rss_mb": round(peak / 1024, 1),
                 "driver_cpu_seconds": round(cpu, 1),
-                "summary": _without_timings(json.loads(out))}
+                "summary": without_timings(json.loads(out))}
 
 
 def ray_overhead() -> dict:

@@ -12,24 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from alss_tui.runner.bench_report import without_timings
 from conftest import REPO, cli
 
 # Five rounds a cell (30 -> 150 labels): long enough to kill a worker in the middle of one.
 TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30",
         "--set", "sampling.initial=30", "--set", "sampling.per_round=30", "--set", "sampling.budget=150"]
 GRID = ["bench", "--strategies", "random,entropy-sub", "--seeds", "2", "--json", *TINY]
-
-
-TIMINGS = ("seconds", "selection_share", "run_ids")
-
-
-def _without_timings(obj):
-    """The summary minus wall-clock figures and run ids, which no two runs share."""
-    if isinstance(obj, dict):
-        return {k: _without_timings(v) for k, v in obj.items() if not any(t in k for t in TIMINGS)}
-    if isinstance(obj, list):
-        return [_without_timings(v) for v in obj]
-    return obj
 
 
 def _bench(home: Path, *extra: str, timeout: float = 400):
@@ -41,7 +30,7 @@ def _bench(home: Path, *extra: str, timeout: float = 400):
 @pytest.fixture(scope="module")
 def sequential(tmp_path_factory):
     """The reference: every cell in one process, one core each (as each parallel cell gets)."""
-    return _without_timings(_bench(tmp_path_factory.mktemp("seq"), "--cpus-per-run", "1"))
+    return without_timings(_bench(tmp_path_factory.mktemp("seq"), "--cpus-per-run", "1"))
 
 
 def _runs(home: Path) -> dict:
@@ -57,7 +46,7 @@ def _run_started(home: Path, run_id: str) -> list[dict]:
 def test_two_jobs_write_the_same_table_as_one_process(sequential, tmp_path):
     home = tmp_path / "home"
     doc = _bench(home, "--jobs", "2")
-    assert _without_timings(doc) == sequential
+    assert without_timings(doc) == sequential
     runs = _runs(home)
     assert sorted(r["status"] for r in runs.values()) == ["finished"] * 4
     # Every cell's folder is written by the driver as a local run's would be.
@@ -107,7 +96,7 @@ def _assert_some_cell_resumed(home: Path) -> None:
 
 def test_a_killed_worker_is_replaced_and_its_cell_resumes_to_the_same_result(sequential, tmp_path):
     doc, _ = _bench_killing_a_worker(tmp_path / "home", "--jobs", "2")
-    assert _without_timings(doc) == sequential
+    assert without_timings(doc) == sequential
     _assert_some_cell_resumed(tmp_path / "home")
 
 
@@ -132,7 +121,7 @@ def test_ray_local_instance_writes_the_same_table_and_retries_a_killed_worker(se
     pytest.importorskip("ray")
     # --jobs 2 sizes the local instance: ray.init(num_cpus=2); Ray reruns the killed task (max_retries).
     doc, _ = _bench_killing_a_worker(tmp_path / "home", "--on", "ray", "--jobs", "2")
-    assert _without_timings(doc) == sequential
+    assert without_timings(doc) == sequential
     _assert_some_cell_resumed(tmp_path / "home")
 
 

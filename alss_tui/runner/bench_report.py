@@ -146,6 +146,20 @@ def summarize(manifest: Manifest, runs_dir: Path, targets=DEFAULT_TARGETS, again
             "vae_seconds": manifest.vae_seconds, "strategies": strategies}
 
 
+# Keys of a summary that measure the machine, not the method: two runs of one grid
+# (sequential or parallel, today or tomorrow) agree on everything else.
+TIMING_KEYS = ("seconds", "selection_share", "run_ids")
+
+
+def without_timings(obj):
+    """A summary (or any part of one) without its timing keys, for comparing two runs of a grid."""
+    if isinstance(obj, dict):
+        return {k: without_timings(v) for k, v in obj.items() if not any(t in k for t in TIMING_KEYS)}
+    if isinstance(obj, list):
+        return [without_timings(v) for v in obj]
+    return obj
+
+
 def plot(summary: dict, out: Path) -> Path:
     """Mean accuracy vs labels with a one-std band, one colour per strategy (PNG)."""
     import matplotlib
