@@ -17,9 +17,9 @@ from alss_tui.core.strategies.base import LabelledSynthetic, SelectionState
 from alss_tui.core.strategies.seeds import choose_seeds, draw_positions
 from alss_tui.data.loaders import load_dataset
 from alss_tui.data.pool import Pool
-from alss_tui.models.classifier import SmallCNN
-from alss_tui.models.vae import ConvVAE
+import strategy_helpers
 from conftest import tiny_config
+
 
 
 @pytest.mark.parametrize("m, n", [(100, 150), (40, 30), (30, 30), (7, 50), (1, 3)])
@@ -47,15 +47,7 @@ def test_without_synthetic_seeds_the_draw_is_the_one_runs_always_made():
 
 @pytest.fixture(scope="module")
 def small_world():
-    torch.manual_seed(0)
-    gen = np.random.default_rng(0)
-    images = gen.random((80, 1, 8, 8), dtype=np.float32)
-    truth = gen.integers(0, 3, size=80)
-    vae = ConvVAE((1, 8, 8), latent_dim=4, width=8).eval()
-    with torch.no_grad():
-        codes = vae.encode(torch.from_numpy(images))[0].numpy()
-    model = SmallCNN((1, 8, 8), 3, width=4).eval()
-    return images, truth, codes, vae, model
+    return strategy_helpers.tiny_world(80)
 
 
 def state_with(small_world, labelled: int, synthetic: int = 0) -> SelectionState:

@@ -14,8 +14,7 @@ from alss_tui.core.strategies import STRATEGY_NAMES, get_strategy
 from alss_tui.core.strategies.base import SelectionState
 from alss_tui.core.strategies.baselines import k_centre_greedy
 from alss_tui.data.pool import Pool
-from alss_tui.models.classifier import SmallCNN
-from alss_tui.models.vae import ConvVAE
+import strategy_helpers
 
 
 class LogitsAreTheImage(nn.Module):
@@ -105,15 +104,7 @@ def test_cost_matched_scoring_touches_only_its_subsample(name, base):
 
 @pytest.fixture(scope="module")
 def tiny_world():
-    torch.manual_seed(0)
-    gen = np.random.default_rng(0)
-    images = gen.random((120, 1, 8, 8), dtype=np.float32)
-    truth = gen.integers(0, 3, size=120)
-    vae = ConvVAE((1, 8, 8), latent_dim=4, width=8).eval()
-    with torch.no_grad():
-        codes = vae.encode(torch.from_numpy(images))[0].numpy()
-    model = SmallCNN((1, 8, 8), 3, width=4).eval()
-    return images, truth, codes, vae, model
+    return strategy_helpers.tiny_world(120)
 
 
 POOL_STRATEGIES = [s for s in STRATEGY_NAMES if s != "si"]
