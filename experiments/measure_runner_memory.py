@@ -2,10 +2,10 @@
 
     python experiments/measure_runner_memory.py PATH/TO/MNIST --label after
     python experiments/measure_runner_memory.py PATH/TO/PHOTOS --dataset folder --image-size 96 \
-        --cache PATH/TO/CACHE --strategy margin-sub --label photos-100k-96px
+        --cache PATH/TO/CACHE --strategies margin-sub,snn --label photos-100k-96px
 
-Runs what a runner runs (the fixed mmap threshold, the VAE, the initial subset and
-two `snn` rounds, task training and evaluation) in this process, while a thread
+Runs what a runner runs (the fixed mmap threshold, the VAE, then for each strategy the
+initial subset and two rounds, task training and evaluation) in this process, while a thread
 samples /proc/self/status every 10 ms. Peak RSS is the kernel's own high-water mark
 (VmHWM); peak RssAnon is the largest sample: anonymous pages are the process's own
 memory, while file-backed pages of a memory-mapped pool are the kernel's to drop.
@@ -38,11 +38,13 @@ class AnonSampler(threading.Thread):
     def __init__(self, interval: float = 0.01):
         super().__init__(daemon=True)
         self.interval, self.peak_kb, self.phase, self.peak_phase = interval, 0, "start", "start"
+        self.by_phase: dict[str, int] = {}
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.is_set():
             kb = status_kb("RssAnon")
+            self.by_phase[self.phase] = max(kb, self.by_phase.get(self.phase, 0))
             if kb > self.peak_kb:
                 self.peak_kb, self.peak_phase = kb, self.phase
             time.sleep(self.interval)
@@ -61,7 +63,8 @@ def main() -> None:
                         "memory is this process's own", help="how the machine was when measured")
     parser.add_argument("--cache", help="pool cache folder: the pool is decoded once and memory-mapped")
     parser.add_argument("--label", required=True, help="what this measurement is of, e.g. before/after")
-    parser.add_argument("--strategy", default="snn")
+    parser.add_argument("--strategies", default="snn",
+                        help="comma-separated; the VAE is trained once and every strategy runs on it in turn")
     parser.add_argument("--vae-epochs", type=int, default=1)
     parser.add_argument("--save-codes", help="write the pool's VAE codes to this .npy (for bench_index.py)")
     args = parser.parse_args()
@@ -80,38 +83,51 @@ def main() -> None:
     from alss_tui.data.loaders import load_dataset
     from alss_tui.runner.oracle import SimulatedOracle
 
+    strategies = args.strategies.split(",")
     cfg = RunConfig(name="memory", seed=0, device="cpu", data=DataConfig(dataset=args.dataset, data_root=args.data_root,
                                                                     image_size=args.image_size),
                     vae=VaeConfig(epochs=args.vae_epochs), task=replace(TaskConfig(), width=16, steps=100),
-                    sampling=SamplingConfig(strategy=args.strategy, initial=100, per_round=100, budget=300))
+                    sampling=SamplingConfig(strategy=strategies[0], initial=100, per_round=100, budget=300))
     start = time.perf_counter()
-    phases = {}
+    phases, accuracy = {}, {}
+
+    def lap(name: str) -> None:
+        phases[name] = time.perf_counter() - start - sum(phases.values())
+
     sampler.phase = "load"
-    engine = Engine(cfg, load_dataset(cfg.data, Path(args.cache) if args.cache else None))
-    phases["load"] = time.perf_counter() - start
+    dataset = load_dataset(cfg.data, Path(args.cache) if args.cache else None)
+    engine = Engine(cfg, dataset)
+    lap("load")
     oracle = SimulatedOracle(engine.dataset.pool_truth)
     sampler.phase = "vae"
     list(engine.fit_vae())
-    phases["vae+encode"] = time.perf_counter() - start - sum(phases.values())
-    for r in range(cfg.rounds + 1):
-        sampler.phase = f"round {r}"
-        list(engine.propose(r))
-        list(engine.apply_labels(r, oracle.label(r, engine.pending.candidates, engine.pending.synthetic)))
-        list(engine.train_task(r))
-        list(engine.evaluate(r))
-        list(engine.finish_round(r, 0.0, {}))
-        phases[f"round {r}"] = time.perf_counter() - start - sum(phases.values())
+    lap("vae+encode")
+    vae_state, codes = engine.vae.state_dict(), engine.codes
+    for strategy in strategies:
+        if strategy != strategies[0]:  # the same VAE and codes, as a bench's cells of one seed
+            engine = Engine(replace(cfg, sampling=replace(cfg.sampling, strategy=strategy)), dataset)
+            engine.use_vae(vae_state, codes)
+        for r in range(cfg.rounds + 1):
+            sampler.phase = f"{strategy} round {r}"
+            list(engine.propose(r))
+            list(engine.apply_labels(r, oracle.label(r, engine.pending.candidates, engine.pending.synthetic)))
+            list(engine.train_task(r))
+            list(engine.evaluate(r))
+            list(engine.finish_round(r, 0.0, {}))
+            lap(f"{strategy} round {r}")
+        accuracy[strategy] = engine.last_accuracy
     sampler.stop()
     if args.save_codes:
         import numpy as np
 
-        np.save(args.save_codes, engine.codes)
+        np.save(args.save_codes, codes)
     record = {
-        "label": args.label, "dataset": args.dataset, "shape": list(engine.dataset.shape), "pool": len(engine.pool), "strategy": args.strategy, "rounds": cfg.rounds,
-        "vae_epochs": args.vae_epochs, "accuracy": engine.last_accuracy,
+        "label": args.label, "dataset": args.dataset, "shape": list(engine.dataset.shape), "pool": len(engine.pool),
+        "strategies": strategies, "rounds": cfg.rounds, "vae_epochs": args.vae_epochs, "accuracy": accuracy,
         "peak_rss_mb": round(status_kb("VmHWM") / 1024, 1),
         "peak_rss_anon_mb": round(sampler.peak_kb / 1024, 1), "peak_anon_phase": sampler.peak_phase,
         "anon_at_start_mb": round(baseline_anon / 1024, 1),
+        "peak_anon_mb_by_phase": {k: round(v / 1024, 1) for k, v in sampler.by_phase.items()},
         "seconds": {k: round(v, 1) for k, v in phases.items()},
         "torch_threads": torch.get_num_threads(),
         "note": args.note,
