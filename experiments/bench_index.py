@@ -111,6 +111,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--real-codes", help=".npy of a real VAE's pool codes")
+    parser.add_argument("--note", default="2-core machine shared with other jobs while measuring: seconds are indicative",
+                        help="how the machine was while measuring (kept with these rows)")
     args = parser.parse_args()
 
     import faiss
@@ -126,10 +128,15 @@ def main() -> None:
         perm = rng.permutation(len(codes))
         held, pool = codes[perm[:QUERIES]], np.ascontiguousarray(codes[perm[QUERIES:]])
         runs.append({"data": "real VAE codes (MNIST)", **bench(pool, snn_queries(held, QUERIES, rng), "real")})
+    for run in runs:
+        run["note"] = args.note
+    # Rows of other sizes measured earlier stay; a size measured again replaces its row.
+    earlier = json.loads(RESULTS.read_text()).get("runs", []) if RESULTS.is_file() else []
+    fresh = {(r["data"], r["codes"]) for r in runs}
+    runs = [r for r in earlier if (r["data"], r["codes"]) not in fresh] + runs
     record = {"runs": runs, "faiss": faiss.__version__, "omp_threads": faiss.omp_get_max_threads(),
               "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-              "queries_per_run": QUERIES_PER_RUN,
-              "note": "2-core machine shared with other jobs while measuring: seconds are indicative"}
+              "queries_per_run": QUERIES_PER_RUN}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {RESULTS}")
