@@ -72,9 +72,11 @@ class TaskConfig:
     # Optimiser steps per round: at least `steps`; with `epochs` > 0, enough for that
     # many passes over the labelled set (epochs x labelled / batch_size), at most
     # `max_steps`. Fixed steps converge at 50 labels; at a few thousand they are under
-    # ten passes, so a growing labelled set needs steps that grow with it.
+    # ten passes, so a growing labelled set needs steps that grow with it. 80 passes
+    # won on an MNIST validation split (experiments/README.md, Recipe): +1.1 points of
+    # validation AUC over a fixed 300 steps, +1.6 at 2,000 labels.
     steps: int = 300
-    epochs: float = 0.0
+    epochs: float = 80.0
     max_steps: int = 3000
     batch_size: int = 64
     lr: float = 2e-3

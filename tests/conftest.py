@@ -39,7 +39,7 @@ def tiny_config(**sampling):
     base = SamplingConfig(initial=40, per_round=30, budget=100)
     return RunConfig(name="tiny", seed=0, device="cpu",
                      vae=VaeConfig(epochs=3, width=16),
-                     task=TaskConfig(width=16, steps=60),
+                     task=TaskConfig(width=16, steps=60, epochs=0),
                      sampling=replace(base, **sampling))
 
 

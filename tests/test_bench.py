@@ -7,7 +7,7 @@ import json
 from alss_tui.runner.bench_report import largest_drop
 from conftest import cli
 
-TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30",
+TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30", "--set", "task.epochs=0",
         "--set", "sampling.initial=30", "--set", "sampling.per_round=30", "--set", "sampling.budget=90"]
 
 

@@ -16,7 +16,7 @@ from alss_tui.runner.bench_report import without_timings
 from conftest import REPO, cli
 
 # Five rounds a cell (30 -> 150 labels): long enough to kill a worker in the middle of one.
-TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30",
+TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30", "--set", "task.epochs=0",
         "--set", "sampling.initial=30", "--set", "sampling.per_round=30", "--set", "sampling.budget=150"]
 GRID = ["bench", "--strategies", "random,entropy-sub", "--seeds", "2", "--json", *TINY]
 

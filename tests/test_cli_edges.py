@@ -7,7 +7,7 @@ import pytest
 from alss_tui import __version__
 from conftest import cli
 
-TINY = ["--set", "vae.epochs=1", "--set", "vae.width=16", "--set", "task.steps=20", "--set", "task.width=16",
+TINY = ["--set", "vae.epochs=1", "--set", "vae.width=16", "--set", "task.steps=20", "--set", "task.epochs=0", "--set", "task.width=16",
         "--set", "sampling.initial=30", "--set", "sampling.per_round=20", "--set", "sampling.budget=50"]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import REPO, cli
 
-FAST = ["--set", "vae.epochs=2", "--set", "vae.width=16", "--set", "task.steps=40", "--set", "task.width=16",
+FAST = ["--set", "vae.epochs=2", "--set", "vae.width=16", "--set", "task.steps=40", "--set", "task.epochs=0", "--set", "task.width=16",
         "--set", "sampling.initial=30", "--set", "sampling.per_round=20", "--set", "sampling.budget=70"]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import cli
 
-TINY = ["--set", "vae.epochs=2", "--set", "vae.width=16", "--set", "task.width=16", "--set", "task.steps=80",
+TINY = ["--set", "vae.epochs=2", "--set", "vae.width=16", "--set", "task.width=16", "--set", "task.steps=80", "--set", "task.epochs=0",
         "--set", "sampling.initial=30", "--set", "sampling.per_round=20", "--set", "sampling.budget=90"]
 
 

@@ -324,7 +324,7 @@ def test_a_detached_runner_reports_a_first_decode_as_progress_events(tmp_path, h
     root = tmp_path / "photos"
     _classes(root, per_class=12)
     cfg = RunConfig(name="photos", seed=0, device="cpu", data=_folder(root), vae=VaeConfig(epochs=1, width=8),
-                    task=TaskConfig(width=8, steps=5), sampling=SamplingConfig(initial=6, per_round=4, budget=10))
+                    task=TaskConfig(width=8, steps=5, epochs=0), sampling=SamplingConfig(initial=6, per_round=4, budget=10))
     folder = create_run(home, cfg)
     execute(folder)  # what a runner launched by the dashboard does: no terminal, no bar
     records, _ = read_all(folder.events_path)

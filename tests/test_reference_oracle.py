@@ -9,7 +9,7 @@ from alss_tui.data.loaders import load_dataset
 from alss_tui.data.pool import to_float
 from alss_tui.runner import reference_oracle
 
-SMALL = TaskConfig(width=8, steps=150, batch_size=64)
+SMALL = TaskConfig(width=8, steps=150, batch_size=64, epochs=0)
 
 
 def test_reference_labeller_trains_once_caches_and_labels_like_its_accuracy(home):

@@ -23,7 +23,7 @@ def test_cosine_schedule_starts_at_the_rate_and_decays_to_nearly_zero():
 
 
 def test_training_applies_the_schedule_to_the_optimiser():
-    cfg = TaskConfig(steps=20, lr=0.01, lr_schedule="cosine", width=4, batch_size=8)
+    cfg = TaskConfig(steps=20, lr=0.01, lr_schedule="cosine", width=4, batch_size=8, epochs=0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
     opt = training.make_task_optimizer(model, cfg)
     x, y = torch.rand(32, 1, 4, 4), torch.randint(3, (32,))
@@ -55,9 +55,10 @@ def test_largest_drop_is_the_biggest_fall_between_rounds():
 
 
 def test_steps_grow_with_the_labelled_set_when_epochs_are_set():
-    fixed = TaskConfig(steps=300, batch_size=64)
+    fixed = TaskConfig(steps=300, batch_size=64, epochs=0)
     assert [training.round_steps(fixed, n) for n in (50, 1000, 10_000)] == [300, 300, 300]
     growing = TaskConfig(steps=300, batch_size=64, epochs=40, max_steps=2000)
+    assert TaskConfig().epochs > 0  # the default recipe grows
     # 40 passes over 1,000 labels is 625 steps; 100 labels stay at the floor; 10,000 hit the cap.
     assert [training.round_steps(growing, n) for n in (100, 480, 1000, 10_000)] == [300, 300, 625, 2000]
 
@@ -80,4 +81,4 @@ def test_adaptive_step_fields_are_validated():
         apply_overrides(RunConfig(), ["task.epochs=-1"])
     with pytest.raises(ConfigError, match="task.max_steps"):
         apply_overrides(RunConfig(), ["task.epochs=10", "task.steps=500", "task.max_steps=400"])
-    apply_overrides(RunConfig(), ["task.steps=20000"])  # the cap binds only growing rounds
+    apply_overrides(RunConfig(), ["task.epochs=0", "task.steps=20000"])  # the cap binds only growing rounds

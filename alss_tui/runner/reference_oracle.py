@@ -23,7 +23,7 @@ from alss_tui.errors import ConfigError
 
 # Wider and longer than a strategy's recipe: the stand-in oracle should be near the data's ceiling.
 REFERENCE_RECIPE = TaskConfig(width=32, steps=3000, batch_size=128, lr=2e-3, weight_decay=5e-4,
-                              lr_schedule="cosine")
+                              lr_schedule="cosine", epochs=0)  # a fixed 3,000 steps
 ROOT_VARIABLES = {"mnist": "ALSS_MNIST_ROOT", "cifar10": "ALSS_CIFAR10_ROOT"}
 _loaded: dict[str, object] = {}
 
