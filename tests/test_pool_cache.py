@@ -340,3 +340,44 @@ def test_a_detached_runner_reports_a_first_decode_as_progress_events(tmp_path, h
     again = create_run(home, cfg)
     execute(again)
     assert not [r for r in read_all(again.events_path)[0] if r.get("phase") == "decode"]
+
+
+@pytest.mark.parametrize("corrupt", [False, True])
+def test_every_row_holds_the_pixels_and_label_of_the_file_it_names(tmp_path, corrupt):
+    """Files decode straight into their final rows; with an unreadable file the rows are compacted."""
+    from alss_tui.data.decode import decode_image
+
+    root = tmp_path / "photos"
+    _classes(root, per_class=9, classes=("cat", "dog", "eel"))
+    if corrupt:
+        (root / "dog" / "003.jpg").write_bytes(b"not a jpeg")
+    ds = load_dataset(_folder(root, decode_workers=2), tmp_path / "cache")
+    assert len(ds.pool_images) + len(ds.test) == 27 - corrupt
+    classes = {"cat": 0, "dog": 1, "eel": 2}
+    for row, path in enumerate(ds.pool_paths):
+        assert np.array_equal(ds.pool_images[row], decode_image(path, 16, 3))
+        assert ds.pool_truth[row] == classes[Path(path).parent.name]
+    test_files = {Path(p) for p in root.rglob("*.jpg")} - {Path(p) for p in ds.pool_paths}
+    test_files -= {root / "dog" / "003.jpg"} if corrupt else set()
+    decoded_tests = [decode_image(str(p), 16, 3) for p in test_files]
+    for row in range(len(ds.test)):  # each test row is the pixels of one held-out file
+        assert any(np.array_equal(ds.test.images[row], d) for d in decoded_tests)
+
+
+def test_row_paths_are_read_on_first_use_and_follow_the_shaping():
+    from alss_tui.data.pool import RowPaths
+
+    loads = []
+
+    def load():
+        loads.append(1)
+        return [f"/p/{i}.jpg" for i in range(10)]
+
+    paths = RowPaths(load, 10)
+    shaped = paths.select(np.array([7, 2, 5])).select(np.array([2, 0]))
+    assert len(paths) == 10 and len(shaped) == 2 and not loads  # nothing read to shape or count
+    assert list(shaped) == ["/p/5.jpg", "/p/7.jpg"] and shaped[-1] == "/p/7.jpg"
+    assert len(loads) == 1
+    with pytest.raises(IndexError):
+        shaped[2]
+    assert paths == [f"/p/{i}.jpg" for i in range(10)]

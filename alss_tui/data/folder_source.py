@@ -62,38 +62,55 @@ def _fill(folder: Path, layout: FolderLayout, cfg: DataConfig, previous: CachedP
     decoded = folder / "decoded.npy"
     out = np.lib.format.open_memmap(decoded, mode="w+", dtype=np.uint8, shape=(len(files), channels, side, side))
 
+    # Each file is decoded straight into the row it will have if every file reads (pool,
+    # then test, then validation): the common case then needs no reordering pass over
+    # the whole array afterwards, only a rename.
+    planned = _final_order(np.ones(len(files), dtype=bool), section, layout, cfg)
+    row_of = np.empty(len(files), dtype=np.int64)
+    row_of[planned] = np.arange(len(files))
     reused_from, reused_to, known_bad = _reusable(previous, files, (channels, side, side))
     for i in range(0, len(reused_to), COPY_ROWS):
-        out[reused_to[i:i + COPY_ROWS]] = previous.images[reused_from[i:i + COPY_ROWS]]
+        out[row_of[reused_to[i:i + COPY_ROWS]]] = previous.images[reused_from[i:i + COPY_ROWS]]
     out.flush()
     del out
     done = set(reused_to.tolist()) | set(known_bad)
     todo = [i for i in range(len(files)) if i not in done]
-    failed = decode_into(decoded, todo, [abs_paths[i] for i in todo], side, channels,
+    failed = decode_into(decoded, row_of[todo].tolist(), [abs_paths[i] for i in todo], side, channels,
                          cfg.decode_workers, progress)
-    bad = dict(failed) | known_bad
+    bad = {int(planned[row]): reason for row, reason in failed} | known_bad
     if len(bad) == len(files):
         first = files[min(bad)]
         raise DataError(f"{layout.root}: no readable image among {len(files)} files "
                         f"(e.g. {first.rel}: {bad[min(bad)]})")
 
     ok = np.array([i not in bad for i in range(len(files))], dtype=bool)
+    pool_rows, test_rows, val_rows = _split_rows(ok, section, layout, cfg)
+    if len(pool_rows) == 0:
+        raise DataError(f"{layout.root}: no readable image left for the pool ({len(bad)} unreadable)")
+    order = np.concatenate([pool_rows, test_rows, val_rows]).astype(np.int64)
+    counts = {"pool": len(pool_rows), "test": len(test_rows), "validation": len(val_rows)}
+    _write_in_order(decoded, folder / "images.npy", row_of[order])
+    np.save(folder / "labels.npy", np.array([files[i].label for i in order], dtype=np.int64))
+    write_files_tsv(folder / "files.tsv", [files[i].identity for i in order])
+    skipped = [[files[i].rel, files[i].size, files[i].mtime_ns, reason] for i, reason in sorted(bad.items())]
+    return dict(meta, name="folder", pixel_scale=255.0, channels=channels, counts=counts,
+                skipped=skipped, decoded=len(todo), reused=len(reused_to))
+
+
+def _split_rows(ok: np.ndarray, section: np.ndarray, layout: FolderLayout, cfg: DataConfig):
+    """(pool, test, validation) file indices among the readable files `ok`."""
     pool_rows = np.flatnonzero(ok & (section == 0))
     test_rows = np.flatnonzero(ok & (section == 1))
     val_rows = np.flatnonzero(ok & (section == 2))
     if layout.labelled and not layout.held_out:
         keep, test = holdout_indices(len(pool_rows), cfg.test_fraction)
         pool_rows, test_rows = pool_rows[keep], pool_rows[test]
-    if len(pool_rows) == 0:
-        raise DataError(f"{layout.root}: no readable image left for the pool ({len(bad)} unreadable)")
-    order = np.concatenate([pool_rows, test_rows, val_rows])
-    _write_in_order(decoded, folder / "images.npy", order)
-    np.save(folder / "labels.npy", np.array([files[i].label for i in order], dtype=np.int64))
-    write_files_tsv(folder / "files.tsv", [files[i].identity for i in order])
-    skipped = [[files[i].rel, files[i].size, files[i].mtime_ns, reason] for i, reason in sorted(bad.items())]
-    return dict(meta, name="folder", pixel_scale=255.0, channels=channels,
-                counts={"pool": len(pool_rows), "test": len(test_rows), "validation": len(val_rows)},
-                skipped=skipped, decoded=len(todo), reused=len(reused_to))
+    return pool_rows, test_rows, val_rows
+
+
+def _final_order(ok: np.ndarray, section: np.ndarray, layout: FolderLayout, cfg: DataConfig) -> np.ndarray:
+    """File indices in the entry's row order: pool, then test, then validation."""
+    return np.concatenate(_split_rows(ok, section, layout, cfg)).astype(np.int64)
 
 
 def _reusable(previous: CachedPool | None, files, shape) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from alss_tui.data.pool import Dataset, Split
+from alss_tui.data.pool import Dataset, RowPaths, Split
 from alss_tui.data.pool_cache import CachedPool, PoolCache, digest
 from alss_tui.data.sources import (  # noqa: F401  (read_idx, SPLIT_SEED: part of this module's API)
     CIFAR10_CLASSES, SPLIT_SEED, Source, cifar10_source, digits_source, mnist_source, read_idx,
@@ -75,7 +75,7 @@ def dataset_from_cache(cached: CachedPool, persistent: bool) -> Dataset:
     pool_paths, skipped = None, ()
     if meta.get("kind") == "folder":
         root = meta["root"].rstrip("/") + "/"
-        pool_paths = tuple(root + rel for rel, _, _ in cached.files()[:a])
+        pool_paths = RowPaths(lambda: [root + rel for rel, _, _ in cached.files()[:a]], a)
         skipped = tuple((root + s[0], s[-1]) for s in meta.get("skipped", []))
     return Dataset(meta["name"], images[:a], labels[:a] if labelled else None, Split(images[a:b], labels[a:b]),
                    tuple(meta["classes"]), validation=validation, pool_paths=pool_paths,
@@ -118,7 +118,8 @@ def shape_pool(ds: Dataset, cfg: DataConfig, cache: PoolCache | None) -> Dataset
         ds.pool_images = images
         ds.pool_truth = ds.pool_truth[order] if ds.pool_truth is not None else None
         if ds.pool_paths is not None:
-            ds.pool_paths = tuple(ds.pool_paths[i] for i in order)
+            ds.pool_paths = ds.pool_paths.select(order) if isinstance(ds.pool_paths, RowPaths) \
+                else tuple(ds.pool_paths[i] for i in order)
     return ds
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,46 @@ def to_float(batch_u8: np.ndarray, scale: float, out: np.ndarray | None = None) 
     out[...] = batch_u8
     out /= np.float32(scale)  # in place: one batch-sized array, not two
     return out
+
+
+class RowPaths(Sequence):
+    """Where each pool row's image came from, read on first use.
+
+    A review needs a handful of paths; reading all of them (a 100,000-line file list)
+    was a quarter of a cached re-open's second. `rows` selects and orders rows of the
+    full list, as shaping the pool (validation, long tail, limit) does.
+    """
+
+    def __init__(self, load: Callable[[], Sequence[str]], count: int, rows: np.ndarray | None = None):
+        self._load, self._count, self._rows = load, count, rows
+        self._paths: Sequence[str] | None = None
+
+    def _all(self) -> Sequence[str]:
+        if self._paths is None:
+            self._paths = self._load()
+        return self._paths
+
+    def __len__(self) -> int:
+        return self._count if self._rows is None else len(self._rows)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        return self._all()[int(self._rows[i]) if self._rows is not None else i]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking sequence: not a dict key
+
+    def select(self, order: np.ndarray) -> "RowPaths":
+        """The paths of rows `order` of this list, in that order."""
+        rows = np.asarray(order, dtype=np.int64) if self._rows is None else self._rows[order]
+        out = RowPaths(self._load, self._count, rows)
+        out._paths = self._paths
+        return out
 
 
 @dataclass
@@ -43,7 +84,7 @@ class Dataset:
     test: Split
     classes: tuple[str, ...]
     validation: Split | None = None
-    pool_paths: tuple[str, ...] | None = None  # for folder datasets: where each image came from
+    pool_paths: Sequence[str] | None = None  # for folder datasets: where each image came from (RowPaths)
     # float pixel = uint8 / pixel_scale: 255 for images, 16 for scikit-learn's digits (values 0..16).
     pixel_scale: float = 255.0
     # Which cached pool this is (None when built in memory) and the files left out of it.
