@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ALSS_SHARED_DATA", REPO.parent / "shared" / "data"))
 RESULTS = REPO / "experiments" / "results" / "scale-decode.json"
 PHOTO_SIDE = 256
+NOTE = "2 shared cores; other jobs ran at the same time"  # --note replaces it
 
 # --- making the data ------------------------------------------------------------
 
@@ -254,8 +255,7 @@ def _merge(results: dict, path: Path) -> None:
     doc = json.loads(path.read_text()) if path.is_file() else {}
     for section, rows in results.items():
         doc.setdefault(section, {}).update(rows)
-    doc["machine"] = {"cores": os.cpu_count(), "note": "2 shared cores; other jobs ran at the same time",
-                      "load_average_at_end": list(os.getloadavg())}
+    doc["machine"] = {"cores": os.cpu_count(), "note": NOTE, "load_average_at_end": list(os.getloadavg())}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=1) + "\n")
 
@@ -318,6 +318,9 @@ def main() -> None:
     if args.child:
         child_open(args)
         return
+    if args.note:
+        global NOTE
+        NOTE = args.note
     import tempfile
 
     work = Path(args.work or tempfile.mkdtemp(prefix="alss-scale-"))
@@ -337,7 +340,7 @@ def main() -> None:
         if args.runner:
             side = args.runner_image_size
             record = measure_runner("folder", work / f"photos-{n}", work / "cache-runner", side,
-                                    f"photos-{n // 1000}k-{side}px", "margin-sub,snn", args.note)
+                                    f"photos-{n // 1000}k-{side}px", "margin-sub,snn", NOTE)
             _merge({"runners": {f"photos-{n}@{side}px": record}}, Path(args.out))
     if args.synthetic_pool:
         _merge({"array_pools": {str(args.synthetic_pool): measure_synthetic(args.synthetic_pool, work)}},
@@ -345,7 +348,7 @@ def main() -> None:
         if args.runner:
             n = args.synthetic_pool
             record = measure_runner("array", work / f"array-{n}", None, 32, f"array-{n // 1000}k-32px",
-                                    "margin-sub,snn", args.note)
+                                    "margin-sub,snn", NOTE)
             _merge({"runners": {f"array-{n}@32px": record}}, Path(args.out))
     print(f"results: {args.out}")
 
