@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -19,12 +18,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from alss_tui.config import TaskConfig, VaeConfig
-from alss_tui.core.events import EpochEnded, Event, Progress
+from alss_tui.core.events import EpochEnded, Event
 from alss_tui.core.pool_images import Images, as_images
+from alss_tui.core.progress import ProgressThrottle
 from alss_tui.models.vae import ConvVAE, vae_loss
-
-PROGRESS_INTERVAL = 0.25  # seconds: at most ~4 Progress events a second
-
 
 def derive_seed(*parts: object) -> int:
     """A stable 63-bit seed from any parts (run seed, round, purpose).
@@ -46,21 +43,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
-
-
-class ProgressThrottle:
-    """Emit a Progress event only when enough time passed, or at the end."""
-
-    def __init__(self, phase: str, round: int, total: int):
-        self.phase, self.round, self.total = phase, round, total
-        self._last = time.monotonic()
-
-    def __call__(self, done: int) -> Progress | None:
-        now = time.monotonic()
-        if done >= self.total or now - self._last >= PROGRESS_INTERVAL:
-            self._last = now
-            return Progress(self.phase, self.round, done, self.total)
-        return None
 
 
 def train_vae(vae: ConvVAE, images: Images, cfg: VaeConfig, seed: int,

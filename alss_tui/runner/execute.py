@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from alss_tui.config import RunConfig
-from alss_tui.core.events import Progress, RunFailed
+from alss_tui.core.events import RunFailed
 from alss_tui.errors import AlssError, DataError, StoreError
 from alss_tui.runner.human import AwaitingLabels
 from alss_tui.runner.loop import EventRecorder, Listener, run_loop
@@ -32,25 +32,24 @@ def prepare(cfg: RunConfig, cache_dir=None, progress=None, pool_key: str | None 
     return Engine(cfg, load_dataset(cfg.data, cache_dir, progress, pool_key))
 
 
-class DecodeProgress:
+def decode_progress(emit):
     """A folder's first decode as Progress("decode") events: the dashboard shows a bar, not silence.
 
     A detached runner has no terminal for the CLI's bar, and decoding 100,000 photos
-    takes minutes before the run's first event. At most a few events a second.
+    takes minutes before the run's first event.
     """
+    from alss_tui.core.progress import ProgressThrottle
 
-    INTERVAL = 0.25
+    throttle: ProgressThrottle | None = None
 
-    def __init__(self, emit):
-        self.emit, self.last = emit, float("-inf")
+    def report(done: int, total: int) -> None:
+        nonlocal throttle
+        if throttle is None or throttle.total != total:
+            throttle = ProgressThrottle("decode", 0, total)
+        if (event := throttle(done)) is not None:
+            emit(event)
 
-    def __call__(self, done: int, total: int) -> None:
-        import time
-
-        now = time.monotonic()
-        if done >= total or now - self.last >= self.INTERVAL:
-            self.last = now
-            self.emit(Progress("decode", 0, done, total))
+    return report
 
 
 def execute(folder: RunFolder, listeners: Iterable[Listener] = (), *, resume: bool = False,
@@ -95,7 +94,7 @@ def _execute_locked(folder: RunFolder, listeners: Iterable[Listener], *, resume:
     try:
         if engine is None:
             # A run folder lives at <home>/runs/<id>; its pools at <home>/cache/pools.
-            engine = prepare(cfg, pool_cache_dir(folder.path.parent.parent), DecodeProgress(recorder),
+            engine = prepare(cfg, pool_cache_dir(folder.path.parent.parent), decode_progress(recorder),
                              pool_key=recorded_pool_key(folder))
         dataset = engine.dataset
         recorded = recorded_pool_key(folder)
