@@ -43,6 +43,10 @@ class Images:
         values = int(np.prod(self.shape[1:])) if len(self.shape) > 1 else 1
         return max(1, min(MAX_INFERENCE_BATCH, INFERENCE_VALUES // max(1, values)))
 
+    def inference_batches(self, order=None) -> Iterator[torch.Tensor]:
+        """`iter_batches` at the inference batch size: what every pass without gradients reads."""
+        return self.iter_batches(self.inference_batch(), order)
+
     def slice(self, start: int, stop: int) -> torch.Tensor:
         """Float pixels of items start..stop-1."""
         raise NotImplementedError

@@ -76,11 +76,9 @@ def train_vae(vae: ConvVAE, images: Images, cfg: VaeConfig, seed: int,
 
 
 @torch.no_grad()
-def encode_means(vae: ConvVAE, images: Images | torch.Tensor, device: torch.device,
-                 batch_size: int | None = None) -> np.ndarray:
+def encode_means(vae: ConvVAE, images: Images | torch.Tensor, device: torch.device) -> np.ndarray:
     vae.eval()
-    images = as_images(images)
-    out = [vae.encode(x.to(device))[0].cpu() for x in images.iter_batches(batch_size or images.inference_batch())]
+    out = [vae.encode(x.to(device))[0].cpu() for x in as_images(images).inference_batches()]
     return torch.cat(out).numpy().astype(np.float32)
 
 
@@ -153,23 +151,18 @@ def make_task_optimizer(model: nn.Module, cfg: TaskConfig) -> torch.optim.Optimi
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, images: Images | torch.Tensor, device: torch.device,
-                   batch_size: int | None = None) -> torch.Tensor:
+def predict_logits(model: nn.Module, images: Images | torch.Tensor, device: torch.device) -> torch.Tensor:
     model.eval()
-    images = as_images(images)
-    out = [model(x.to(device)).cpu() for x in images.iter_batches(batch_size or images.inference_batch())]
+    out = [model(x.to(device)).cpu() for x in as_images(images).inference_batches()]
     if not out:
         return torch.zeros((0, 0))
     return torch.cat(out)
 
 
 @torch.no_grad()
-def predict_features(model: nn.Module, images: Images | torch.Tensor, device: torch.device,
-                     batch_size: int | None = None) -> torch.Tensor:
+def predict_features(model: nn.Module, images: Images | torch.Tensor, device: torch.device) -> torch.Tensor:
     model.eval()
-    images = as_images(images)
-    return torch.cat([model.features(x.to(device)).cpu()
-                      for x in images.iter_batches(batch_size or images.inference_batch())])
+    return torch.cat([model.features(x.to(device)).cpu() for x in as_images(images).inference_batches()])
 
 
 def score(logits: torch.Tensor, labels: torch.Tensor, n_classes: int) -> tuple[float, float, tuple[float, ...]]:

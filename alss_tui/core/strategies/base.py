@@ -70,14 +70,11 @@ class Strategy(Protocol):
 
 
 @torch.no_grad()
-def predict_probs(state: SelectionState, indices: np.ndarray, batch_size: int | None = None) -> torch.Tensor:
+def predict_probs(state: SelectionState, indices: np.ndarray) -> torch.Tensor:
     """Softmax of the task model on pool items `indices` (one forward pass each)."""
     state.model.eval()
-    out = []
-    batch_size = batch_size or state.images.inference_batch()
-    for i in range(0, len(indices), batch_size):
-        x = state.images.batch(indices[i:i + batch_size])
-        out.append(torch.softmax(state.model(x.to(state.device)), dim=1).cpu())
+    out = [torch.softmax(state.model(x.to(state.device)), dim=1).cpu()
+           for x in state.images.inference_batches(order=indices)]
     return torch.cat(out) if out else torch.zeros((0, state.n_classes))
 
 

@@ -92,4 +92,4 @@ def _predict(state: SelectionState, items: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     state.model.eval()
     return torch.cat([state.model(x.to(state.device)).argmax(1).cpu()
-                      for x in state.images.iter_batches(state.images.inference_batch(), order=items)]).numpy()
+                      for x in state.images.inference_batches(order=items)]).numpy()

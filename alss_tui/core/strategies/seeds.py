@@ -110,7 +110,7 @@ def _seed_logits(state: SelectionState, ids: np.ndarray) -> torch.Tensor:
     state.model.eval()
     pool = ids[ids >= 0]
     parts = [state.model(x.to(state.device)).cpu()
-             for x in state.images.iter_batches(state.images.inference_batch(), order=pool)] if len(pool) else []
+             for x in state.images.inference_batches(order=pool)] if len(pool) else []
     if state.synthetic is not None and len(state.synthetic):
         images = torch.from_numpy(state.synthetic.images).to(state.device)
         parts.append(state.model(images).cpu())
