@@ -35,7 +35,7 @@ from alss_tui.core import training
 from alss_tui.core.pool_images import PoolImages
 from alss_tui.data.loaders import load_dataset
 from alss_tui.models.classifier import SmallCNN
-from alss_tui.runner.bench_report import normalised_auc
+from alss_tui.runner.bench_report import largest_drop, normalised_auc
 
 CPU = torch.device("cpu")
 SIZES = (100, 200, 400, 700, 1000)
@@ -131,7 +131,7 @@ def main() -> None:
                          "init_std_mean": statistics.mean(per_size[s]["std"] for s in sizes),
                          "init_std_max": max(per_size[s]["std"] for s in sizes),
                          # The mean curve's largest fall from one labelled-set size to the next.
-                         "largest_drop": max([0.0] + [a - b for a, b in zip(means, means[1:])]),
+                         "largest_drop": largest_drop(means),
                          "seconds_per_training": statistics.mean(seconds)}
         r = results[name]
         print(f"{name:32s} val AUC {auc:6.2f}  acc@{' / '.join(f'{m:.1f}' for m in means)}  "

@@ -118,8 +118,7 @@ def shape_pool(ds: Dataset, cfg: DataConfig, cache: PoolCache | None) -> Dataset
         ds.pool_images = images
         ds.pool_truth = ds.pool_truth[order] if ds.pool_truth is not None else None
         if ds.pool_paths is not None:
-            ds.pool_paths = ds.pool_paths.select(order) if isinstance(ds.pool_paths, RowPaths) \
-                else tuple(ds.pool_paths[i] for i in order)
+            ds.pool_paths = ds.pool_paths.select(order)
     return ds
 
 

@@ -84,7 +84,7 @@ class Dataset:
     test: Split
     classes: tuple[str, ...]
     validation: Split | None = None
-    pool_paths: Sequence[str] | None = None  # for folder datasets: where each image came from (RowPaths)
+    pool_paths: RowPaths | None = None  # for folder datasets: where each image came from
     # float pixel = uint8 / pixel_scale: 255 for images, 16 for scikit-learn's digits (values 0..16).
     pixel_scale: float = 255.0
     # Which cached pool this is (None when built in memory) and the files left out of it.
