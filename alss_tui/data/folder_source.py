@@ -65,7 +65,7 @@ def _fill(folder: Path, layout: FolderLayout, cfg: DataConfig, previous: CachedP
     # Each file is decoded straight into the row it will have if every file reads (pool,
     # then test, then validation): the common case then needs no reordering pass over
     # the whole array afterwards, only a rename.
-    planned = _final_order(np.ones(len(files), dtype=bool), section, layout, cfg)
+    planned = np.concatenate(_split_rows(np.ones(len(files), dtype=bool), section, layout, cfg))
     row_of = np.empty(len(files), dtype=np.int64)
     row_of[planned] = np.arange(len(files))
     reused_from, reused_to, known_bad = _reusable(previous, files, (channels, side, side))
@@ -87,7 +87,7 @@ def _fill(folder: Path, layout: FolderLayout, cfg: DataConfig, previous: CachedP
     pool_rows, test_rows, val_rows = _split_rows(ok, section, layout, cfg)
     if len(pool_rows) == 0:
         raise DataError(f"{layout.root}: no readable image left for the pool ({len(bad)} unreadable)")
-    order = np.concatenate([pool_rows, test_rows, val_rows]).astype(np.int64)
+    order = np.concatenate([pool_rows, test_rows, val_rows])
     counts = {"pool": len(pool_rows), "test": len(test_rows), "validation": len(val_rows)}
     _write_in_order(decoded, folder / "images.npy", row_of[order])
     np.save(folder / "labels.npy", np.array([files[i].label for i in order], dtype=np.int64))
@@ -98,7 +98,7 @@ def _fill(folder: Path, layout: FolderLayout, cfg: DataConfig, previous: CachedP
 
 
 def _split_rows(ok: np.ndarray, section: np.ndarray, layout: FolderLayout, cfg: DataConfig):
-    """(pool, test, validation) file indices among the readable files `ok`."""
+    """(pool, test, validation) file indices among the readable files `ok`; concatenated, the entry's row order."""
     pool_rows = np.flatnonzero(ok & (section == 0))
     test_rows = np.flatnonzero(ok & (section == 1))
     val_rows = np.flatnonzero(ok & (section == 2))
@@ -106,11 +106,6 @@ def _split_rows(ok: np.ndarray, section: np.ndarray, layout: FolderLayout, cfg: 
         keep, test = holdout_indices(len(pool_rows), cfg.test_fraction)
         pool_rows, test_rows = pool_rows[keep], pool_rows[test]
     return pool_rows, test_rows, val_rows
-
-
-def _final_order(ok: np.ndarray, section: np.ndarray, layout: FolderLayout, cfg: DataConfig) -> np.ndarray:
-    """File indices in the entry's row order: pool, then test, then validation."""
-    return np.concatenate(_split_rows(ok, section, layout, cfg)).astype(np.int64)
 
 
 def _reusable(previous: CachedPool | None, files, shape) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
