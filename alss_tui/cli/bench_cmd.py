@@ -116,7 +116,6 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
 def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool, plot: Path | None,
          summary_only: bool, reference: str | None = None, executor=None) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from alss_tui.config import check_budget
@@ -159,8 +158,7 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
             run_grid(home_dir, manifest, base, keep, on_progress=on_progress, executor=executor)
     failed = [c for c in manifest.ordered() if c.status == "failed"]
     if failed and not any(c.status == "finished" for c in manifest.ordered()):
-        for c in failed:
-            console.print(f"[red]{c.key} failed:[/] {escape(c.error or 'unknown error')}")
+        _print_failures(console, failed)
         fail(f"bench {manifest.bench_id}: every run failed")
     summary = summarize(manifest, Registry(home_dir).runs_dir, tuple(target_values), against=reference)
     if plot is not None:
@@ -182,14 +180,18 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
     _report_failures(console, failed)
 
 
-def _report_failures(console, failed) -> None:
-    """Failed cells are named after the tables; the exit code says the grid is incomplete."""
+def _print_failures(console, failed) -> None:
     from rich.markup import escape
 
-    if not failed:
-        return
     for c in failed:
         console.print(f"[red]{c.key} failed:[/] {escape(c.error or 'unknown error')}  (run {c.run_id})")
+
+
+def _report_failures(console, failed) -> None:
+    """Failed cells are named after the tables; the exit code says the grid is incomplete."""
+    if not failed:
+        return
+    _print_failures(console, failed)
     console.print(f"{len(failed)} run(s) failed; run the same command again to retry them")
     raise typer.Exit(1)
 
