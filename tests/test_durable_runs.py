@@ -208,12 +208,12 @@ def test_detached_runner_survives_its_terminal_hanging_up(home, tmp_path):
     shell = subprocess.Popen(
         ["bash", "-c", f"{sys.executable} -m alss_tui run digits-snn --detach "
                        f"{' '.join(TINY)} > {out}; sleep 120"],
-        cwd=REPO, start_new_session=True)
+        cwd=REPO, start_new_session=True,
+        # A terminal's shell dies on SIGHUP; the test process may have inherited it ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
     assert _wait_for(lambda: out.exists() and out.read_text().strip(), 60)
     run_id = out.read_text().strip()
     os.killpg(shell.pid, signal.SIGHUP)  # the whole terminal session hangs up
-    # bash exits once its foreground child (the CLI, tearing down after printing the id) has;
-    # on a loaded machine that teardown has taken over 10 s.
     shell.wait(60)
     assert _wait_for(lambda: _status(home, run_id) == "finished", 240)
     assert (home / "runs" / run_id / "runner.log").exists()
