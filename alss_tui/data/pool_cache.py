@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from alss_tui.durable import fsync_path
+
 FORMAT = 1
 META = "meta.json"
 
@@ -36,14 +38,6 @@ def digest(parts: object, extra_lines: object = ()) -> str:
         h.update(str(line).encode())
         h.update(b"\n")
     return h.hexdigest()[:24]
-
-
-def fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from alss_tui import config as config_mod
 from alss_tui.config import RunConfig
+from alss_tui.durable import fsync_path
 from alss_tui.errors import ConfigError, StoreError
 
 
@@ -26,15 +27,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(path.parent)
 
 
 @dataclass(frozen=True)
