@@ -1,0 +1,144 @@
+"""Rule 1 of experiments/default-rule.md, applied to three validation benches.
+
+    python experiments/apply_default_rule.py --mnist M.json --longtail L.json --cifar C.json \
+        [--out results/default-rule.json]
+
+Each file is `alss-tui bench ... --evaluate-on validation --json` output. The rule,
+as committed before the runs: the candidate with the highest validation AUC
+averaged over the three datasets leads; a candidate is tied with the leader when,
+on every dataset, the paired 95 % Student-t interval of its AUC difference with
+the leader contains 0; among the leader and its ties the lowest selection seconds
+per round (summed over the datasets) wins. Then a check, not a choice: the
+winner's labels to each target against the fewest any strategy needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+from alss_tui.runner.paired import paired_against
+
+CANDIDATES = ("margin-sub", "entropy-sub", "margin", "entropy", "coreset")
+DATASETS = ("mnist", "longtail", "cifar")
+# Item 7 of the issue: within 10 % of the fewest labels, on these datasets and targets.
+CHECK_TARGETS = {"mnist": ("0.95", "0.97", "0.98"), "longtail": ("0.90", "0.95")}
+WITHIN = 1.10
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def decide(docs: dict[str, dict]) -> dict:
+    """The rule's verdict from {dataset: bench summary}; every figure it used is in the result."""
+    for name, doc in docs.items():
+        if doc.get("split") != "validation":
+            raise SystemExit(f"{name}: scored on {doc.get('split')!r}; the rule reads validation benches only")
+        missing = [c for c in CANDIDATES if c not in doc["strategies"]]
+        if missing:
+            raise SystemExit(f"{name}: no finished runs of {', '.join(missing)}")
+    auc = {c: {d: docs[d]["strategies"][c]["auc"]["mean"] for d in docs} for c in CANDIDATES}
+    score = {c: _mean(list(auc[c].values())) for c in CANDIDATES}
+    leader = max(CANDIDATES, key=lambda c: score[c])
+    against_leader = {d: paired_against(docs[d]["strategies"], leader) for d in docs}
+    tied = []
+    for c in CANDIDATES:
+        if c == leader:
+            continue
+        stats = [against_leader[d][c]["auc"] for d in docs]
+        # A missing interval (fewer than two paired seeds) cannot show a tie.
+        if all(s["separable"] is False for s in stats):
+            tied.append(c)
+    selection = {c: sum(docs[d]["strategies"][c]["selection_seconds_per_round"]["mean"] or 0.0 for d in docs)
+                 for c in CANDIDATES}
+    winner = min([leader, *tied], key=lambda c: selection[c])
+    return {"candidates": list(CANDIDATES), "auc": auc, "score": score, "leader": leader, "tied": tied,
+            "selection_seconds_per_round": selection, "winner": winner,
+            "paired_against_leader": {d: {c: against_leader[d][c]["auc"] for c in CANDIDATES if c != leader}
+                                      for d in docs},
+            "check": labels_check(docs, winner)}
+
+
+def labels_check(docs: dict[str, dict], winner: str) -> list[dict]:
+    """The winner's mean labels to each target against the fewest of any strategy that reached it on every seed."""
+    rows = []
+    for d, targets in CHECK_TARGETS.items():
+        if d not in docs:
+            continue
+        for t in targets:
+            everyone = {}
+            for name, s in docs[d]["strategies"].items():
+                r = s["labels_to_reach"].get(t)
+                if r and r["reached"] == r["of"] and r["of"] > 0:
+                    everyone[name] = r["mean"]
+            mine = docs[d]["strategies"][winner]["labels_to_reach"].get(t)
+            if not everyone or mine is None:
+                rows.append({"dataset": d, "target": t, "winner": None, "fewest": None, "by": None, "within": None})
+                continue
+            best = min(everyone, key=everyone.get)
+            ok = mine["reached"] == mine["of"] and mine["mean"] <= WITHIN * everyone[best]
+            rows.append({"dataset": d, "target": t, "winner": mine["mean"], "winner_reached": f"{mine['reached']}/{mine['of']}",
+                         "fewest": everyone[best], "by": best, "within": bool(ok)})
+    return rows
+
+
+def _pm(stat: dict) -> str:
+    return f"{stat['mean'] * 100:.2f} ± {stat['std'] * 100:.2f}"
+
+
+def _interval(stat: dict) -> str:
+    if stat["low"] is None:
+        return "-"
+    text = f"{stat['mean'] * 100:+.2f} [{stat['low'] * 100:+.2f}, {stat['high'] * 100:+.2f}]"
+    return f"**{text}**" if stat["separable"] else text
+
+
+def markdown(docs: dict[str, dict], verdict: dict) -> str:
+    leader = verdict["leader"]
+    names = list(dict.fromkeys(n for d in docs.values() for n in d["strategies"]))
+    head = "| strategy | " + " | ".join(f"{d} AUC (seeds)" for d in docs) + " | mean | " + \
+        " | ".join(f"{d} minus {leader}" for d in docs) + " | selection s / round (sum) |"
+    lines = [head, "|---|" + "---:|" * (2 * len(docs) + 2)]
+    for n in names:
+        cells, aucs = [], []
+        for d, doc in docs.items():
+            s = doc["strategies"].get(n)
+            cells.append(f"{_pm(s['auc'])} ({s['runs']})" if s else "-")
+            aucs.append(s["auc"]["mean"] if s else math.nan)
+        pairs = []
+        for d, doc in docs.items():
+            if n == leader or n not in doc["strategies"] or leader not in doc["strategies"]:
+                pairs.append("-")
+            else:
+                pairs.append(_interval(paired_against(doc["strategies"], leader)[n]["auc"]))
+        sel = sum(doc["strategies"][n]["selection_seconds_per_round"]["mean"] or 0.0
+                  for doc in docs.values() if n in doc["strategies"])
+        mean = f"{_mean(aucs) * 100:.2f}" if not any(math.isnan(a) for a in aucs) else "-"
+        mark = " (candidate)" if n in CANDIDATES else ""
+        lines.append(f"| {n}{mark} | " + " | ".join(cells) + f" | {mean} | " + " | ".join(pairs) + f" | {sel:.3f} |")
+    lines += ["", f"Leader: **{leader}**; tied with it on every dataset: {', '.join(verdict['tied']) or 'none'}; "
+              f"winner (lowest selection seconds among them): **{verdict['winner']}**.", "",
+              "| dataset | target | winner's labels | fewest labels (strategy) | within 10 % |", "|---|---:|---:|---:|---|"]
+    for r in verdict["check"]:
+        if r["winner"] is None:
+            lines.append(f"| {r['dataset']} | {r['target']} | - | - | - |")
+        else:
+            lines.append(f"| {r['dataset']} | {float(r['target']) * 100:g}% | {r['winner']:.0f} ({r['winner_reached']}) "
+                         f"| {r['fewest']:.0f} ({r['by']}) | {'yes' if r['within'] else 'no'} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for d in DATASETS:
+        ap.add_argument(f"--{d}", required=True, type=Path, help=f"validation bench JSON of {d}")
+    ap.add_argument("--out", type=Path, help="write the verdict and its figures here (JSON)")
+    args = ap.parse_args()
+    docs = {d: json.loads(getattr(args, d).read_text(encoding="utf-8")) for d in DATASETS}
+    verdict = decide(docs)
+    print(markdown(docs, verdict))
+    if args.out:
+        args.out.write_text(json.dumps(verdict, indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,75 @@
+"""The default-strategy rule (experiments/apply_default_rule.py) on hand-made benches with known verdicts."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+_SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "apply_default_rule.py"
+_spec = importlib.util.spec_from_file_location("apply_default_rule", _SCRIPT)
+rule = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rule)
+
+SEEDS = [0, 1, 2, 3, 4]
+
+
+def strategy(aucs: list[float], seconds: float, reach: dict[str, list[int | None]] | None = None) -> dict:
+    reach = reach or {}
+    return {
+        "runs": len(aucs), "seeds": SEEDS[: len(aucs)],
+        "auc": {"mean": sum(aucs) / len(aucs), "std": 0.0, "per_seed": aucs},
+        "curve": [{"labelled": 100, "per_seed": aucs}],
+        "selection_seconds_per_round": {"mean": seconds, "std": 0.0, "n": len(aucs)},
+        "labels_to_reach": {t: {"per_seed": v, "reached": sum(x is not None for x in v), "of": len(v),
+                                "mean": (sum(x for x in v if x is not None) / max(1, sum(x is not None for x in v)))}
+                            for t, v in reach.items()},
+    }
+
+
+def bench(overrides: dict[str, dict], split: str = "validation") -> dict:
+    base = {c: strategy([0.50, 0.51, 0.49, 0.50, 0.50], 1.0) for c in rule.CANDIDATES}
+    base.update(overrides)
+    return {"split": split, "strategies": base}
+
+
+def test_a_cheaper_candidate_within_noise_of_the_leader_on_every_dataset_wins():
+    leader = strategy([0.90, 0.91, 0.89, 0.90, 0.92], seconds=2.0)
+    cheap = strategy([0.90, 0.90, 0.89, 0.91, 0.91], seconds=0.5)  # within noise of the leader
+    docs = {d: bench({"margin": leader, "margin-sub": cheap}) for d in rule.DATASETS}
+    verdict = rule.decide(docs)
+    assert verdict["leader"] == "margin"
+    assert verdict["tied"] == ["margin-sub"]
+    assert verdict["winner"] == "margin-sub"
+
+
+def test_a_candidate_separably_below_the_leader_on_one_dataset_is_not_tied():
+    leader = strategy([0.90, 0.91, 0.89, 0.90, 0.92], seconds=2.0)
+    cheap = strategy([0.90, 0.90, 0.89, 0.91, 0.91], seconds=0.5)
+    below = strategy([0.85, 0.86, 0.84, 0.85, 0.86], seconds=0.5)  # 5 points below, every seed
+    docs = {"mnist": bench({"margin": leader, "margin-sub": cheap}),
+            "longtail": bench({"margin": leader, "margin-sub": below}),
+            "cifar": bench({"margin": leader, "margin-sub": cheap})}
+    verdict = rule.decide(docs)
+    assert verdict["leader"] == "margin" and verdict["tied"] == [] and verdict["winner"] == "margin"
+
+
+def test_the_check_compares_the_winner_with_the_fewest_labels_of_strategies_that_reached_on_every_seed():
+    winner = strategy([0.90] * 5, 0.1, {"0.95": [440] * 5})
+    fast_sometimes = strategy([0.80] * 5, 0.1, {"0.95": [100, None, 100, 100, 100]})  # not every seed: ignored
+    rival = strategy([0.80] * 5, 0.1, {"0.95": [400] * 5})
+    docs = {d: bench({"margin-sub": winner, "entropy": fast_sometimes, "random": rival}) for d in rule.DATASETS}
+    row = next(r for r in rule.decide(docs)["check"] if r["dataset"] == "mnist" and r["target"] == "0.95")
+    assert (row["winner"], row["fewest"], row["by"]) == (440, 400, "random")
+    assert row["within"] is True  # 440 <= 1.1 x 400
+    docs["mnist"]["strategies"]["random"] = strategy([0.80] * 5, 0.1, {"0.95": [390] * 5})
+    row = next(r for r in rule.decide(docs)["check"] if r["dataset"] == "mnist" and r["target"] == "0.95")
+    assert row["within"] is False  # 440 > 429
+
+
+def test_a_bench_scored_on_the_test_split_is_refused():
+    docs = {d: bench({}) for d in rule.DATASETS}
+    docs["cifar"] = bench({}, split="test")
+    with pytest.raises(SystemExit, match="validation"):
+        rule.decide(docs)
