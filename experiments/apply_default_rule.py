@@ -19,6 +19,7 @@ import json
 import math
 from pathlib import Path
 
+from alss_tui.runner.bench_report import largest_drop
 from alss_tui.runner.paired import paired_against
 
 CANDIDATES = ("margin-sub", "entropy-sub", "margin", "entropy", "coreset")
@@ -59,7 +60,7 @@ def decide(docs: dict[str, dict]) -> dict:
             "selection_seconds_per_round": selection, "winner": winner,
             "paired_against_leader": {d: {c: against_leader[d][c]["auc"] for c in CANDIDATES if c != leader}
                                       for d in docs},
-            "check": labels_check(docs, winner)}
+            "check": labels_check(docs, winner), "largest_drop_per_run": run_drops(docs)}
 
 
 def labels_check(docs: dict[str, dict], winner: str) -> list[dict]:
@@ -83,6 +84,31 @@ def labels_check(docs: dict[str, dict], winner: str) -> list[dict]:
             rows.append({"dataset": d, "target": t, "winner": mine["mean"], "winner_reached": f"{mine['reached']}/{mine['of']}",
                          "fewest": everyone[best], "by": best, "within": bool(ok)})
     return rows
+
+
+def run_drops(docs: dict[str, dict]) -> dict[str, dict[str, list[float]]]:
+    """Each run's largest fall between rounds, {dataset: {strategy: [per seed]}} (issue item 4: under a point)."""
+    out = {}
+    for d, doc in docs.items():
+        out[d] = {}
+        for name, s in doc["strategies"].items():
+            per_seed = zip(*(p["per_seed"] for p in s["curve"]))
+            out[d][name] = [largest_drop(list(run)) for run in per_seed]
+    return out
+
+
+def drops_markdown(docs: dict[str, dict]) -> str:
+    drops = run_drops(docs)
+    names = list(dict.fromkeys(n for d in drops.values() for n in d))
+    lines = ["| strategy | " + " | ".join(f"{d}: largest (runs over 1 pt)" for d in drops) + " |",
+             "|---|" + "---:|" * len(drops)]
+    for n in names:
+        cells = []
+        for d in drops:
+            v = drops[d].get(n)
+            cells.append(f"{max(v) * 100:.2f} ({sum(x > 0.01 for x in v)}/{len(v)})" if v else "-")
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _pm(stat: dict) -> str:
@@ -140,5 +166,7 @@ if __name__ == "__main__":
     docs = {d: json.loads(getattr(args, d).read_text(encoding="utf-8")) for d in DATASETS}
     verdict = decide(docs)
     print(markdown(docs, verdict))
+    print()
+    print(drops_markdown(docs))
     if args.out:
         args.out.write_text(json.dumps(verdict, indent=1) + "\n", encoding="utf-8")

@@ -73,3 +73,13 @@ def test_a_bench_scored_on_the_test_split_is_refused():
     docs["cifar"] = bench({}, split="test")
     with pytest.raises(SystemExit, match="validation"):
         rule.decide(docs)
+
+
+def test_run_drops_are_each_seeds_largest_fall_between_rounds():
+    s = strategy([0.5, 0.5], 0.1)
+    s["curve"] = [{"labelled": 100, "per_seed": [0.80, 0.80]}, {"labelled": 200, "per_seed": [0.85, 0.78]},
+                  {"labelled": 300, "per_seed": [0.83, 0.90]}]
+    drops = rule.run_drops({"mnist": {"strategies": {"margin-sub": s}}})
+    assert drops["mnist"]["margin-sub"] == pytest.approx([0.02, 0.02])
+    s["curve"][2]["per_seed"] = [0.86, 0.70]
+    assert rule.run_drops({"mnist": {"strategies": {"margin-sub": s}}})["mnist"]["margin-sub"] == pytest.approx([0.0, 0.08])
