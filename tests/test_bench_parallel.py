@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -62,22 +61,6 @@ def test_two_jobs_write_the_same_table_as_one_process(sequential, tmp_path):
     assert all(w and int(w.rsplit(":", 1)[1]) != os.getpid() for w in workers)
 
 
-def _worker_is_mid_cell(run_id: str) -> bool:
-    """The worker's own scratch copy of the run (not the driver's, which lags by a flush) is at round 1 or 2.
-
-    The driver's folder can still say round 1 when the worker has finished the cell and
-    started the next one; a kill then hits a cell with no checkpoint, which rightly
-    starts over, and the test would not see a resume.
-    """
-    for marker in Path(tempfile.gettempdir()).glob(f"alss-cell-*/{run_id}/checkpoints/latest"):
-        try:
-            if marker.read_text() in ("round-001", "round-002"):
-                return True
-        except OSError:  # replaced or removed while we read
-            continue
-    return False
-
-
 def _bench_killing_a_worker(home: Path, *extra: str) -> tuple[dict, int]:
     """Run the grid; SIGKILL the worker process of a cell caught between two rounds. (summary, killed pid)"""
     env = dict(os.environ, ALSS_HOME=str(home))
@@ -92,7 +75,9 @@ def _bench_killing_a_worker(home: Path, *extra: str) -> tuple[dict, int]:
         except (StopIteration, OSError, ValueError):
             continue
         for cell in manifest["cells"].values():
-            if cell["status"] == "running" and cell["worker"] and _worker_is_mid_cell(str(cell["run_id"])):
+            marker = home / "runs" / str(cell["run_id"]) / "checkpoints" / "latest"
+            if cell["status"] == "running" and cell["worker"] and marker.is_file() \
+                    and marker.read_text() in ("round-001", "round-002"):
                 killed = int(cell["worker"].rsplit(":", 1)[1])
                 os.kill(killed, signal.SIGKILL)
                 break
