@@ -21,6 +21,7 @@ from pathlib import Path
 
 from alss_tui.runner.bench_report import largest_drop
 from alss_tui.runner.paired import paired_against
+from summary_to_markdown import _interval, pm  # the report's own formatters (this folder is on sys.path)
 
 CANDIDATES = ("margin-sub", "entropy-sub", "margin", "entropy", "coreset")
 DATASETS = ("mnist", "longtail", "cifar")
@@ -111,19 +112,9 @@ def drops_markdown(docs: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def _pm(stat: dict) -> str:
-    return f"{stat['mean'] * 100:.2f} ± {stat['std'] * 100:.2f}"
-
-
-def _interval(stat: dict) -> str:
-    if stat["low"] is None:
-        return "-"
-    text = f"{stat['mean'] * 100:+.2f} [{stat['low'] * 100:+.2f}, {stat['high'] * 100:+.2f}]"
-    return f"**{text}**" if stat["separable"] else text
-
-
 def markdown(docs: dict[str, dict], verdict: dict) -> str:
     leader = verdict["leader"]
+    against = {d: paired_against(doc["strategies"], leader) for d, doc in docs.items() if leader in doc["strategies"]}
     names = list(dict.fromkeys(n for d in docs.values() for n in d["strategies"]))
     head = "| strategy | " + " | ".join(f"{d} AUC (seeds)" for d in docs) + " | mean | " + \
         " | ".join(f"{d} minus {leader}" for d in docs) + " | selection s / round (sum) |"
@@ -132,14 +123,12 @@ def markdown(docs: dict[str, dict], verdict: dict) -> str:
         cells, aucs = [], []
         for d, doc in docs.items():
             s = doc["strategies"].get(n)
-            cells.append(f"{_pm(s['auc'])} ({s['runs']})" if s else "-")
+            cells.append(f"{pm(s['auc'])} ({s['runs']})" if s else "-")
             aucs.append(s["auc"]["mean"] if s else math.nan)
         pairs = []
         for d, doc in docs.items():
-            if n == leader or n not in doc["strategies"] or leader not in doc["strategies"]:
-                pairs.append("-")
-            else:
-                pairs.append(_interval(paired_against(doc["strategies"], leader)[n]["auc"]))
+            stat = against.get(d, {}).get(n)
+            pairs.append(_interval(stat["auc"]) if stat else "-")
         sel = sum(doc["strategies"][n]["selection_seconds_per_round"]["mean"] or 0.0
                   for doc in docs.values() if n in doc["strategies"])
         mean = f"{_mean(aucs) * 100:.2f}" if not any(math.isnan(a) for a in aucs) else "-"
