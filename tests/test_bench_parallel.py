@@ -15,10 +15,13 @@ import pytest
 from alss_tui.runner.bench_report import without_timings
 from conftest import REPO, cli
 
-# Five rounds a cell (30 -> 150 labels): long enough to kill a worker in the middle of one.
+# Five rounds a cell (30 -> 150 labels).
 TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30", "--set", "task.epochs=0",
         "--set", "sampling.initial=30", "--set", "sampling.per_round=30", "--set", "sampling.budget=150"]
-GRID = ["bench", "--strategies", "random,entropy-sub", "--seeds", "2", "--json", *TINY]
+# At 30 steps a round lasts under 0.1 s: shorter than the test's poll and than the lag of
+# the driver's copy of a run (a flush, 0.25 s), so a kill aimed at "round 1-2" could miss
+# every cell or land on the next one. 400 steps make a round last about 0.8 s idle.
+GRID = ["bench", "--strategies", "random,entropy-sub", "--seeds", "2", "--json", *TINY, "--set", "task.steps=400"]
 
 
 def _bench(home: Path, *extra: str, timeout: float = 400):
