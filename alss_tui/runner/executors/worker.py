@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from alss_tui import config as config_mod
+from alss_tui.core.events import Progress
 from alss_tui.errors import AlssError
 from alss_tui.runner.executors.tasks import (
     CellOutcome, CellStarted, CellTask, EventEmitted, FileDeleted, FileWritten, Message, VaeTask,
@@ -108,7 +109,10 @@ class FolderMirror:
         return out
 
     def __call__(self, event) -> None:
-        self.send([*self.file_changes(), EventEmitted(event)])
+        # Progress comes many times a phase and announces no file: scanning the folder
+        # for it would cost a walk of every checkpoint and review file each time.
+        changes = [] if isinstance(event, Progress) else self.file_changes()
+        self.send([*changes, EventEmitted(event)])
 
     def flush(self) -> None:
         changes = self.file_changes()
