@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from alss_tui.runner.bench_report import without_timings
+from proc_status import status_kb  # this folder is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 # The digits grid is the default recipe (the form's digits run); the MNIST grid the MNIST
@@ -47,12 +48,9 @@ MODES = {"sequential": [], "sequential-1": ["--cpus-per-run", "1"], "jobs2": ["-
 
 def _vm_hwm_kb(pid: int) -> int | None:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
+        return status_kb("VmHWM", pid)
+    except (OSError, KeyError):  # the process has ended
         return None
-    return None
 
 
 def _cpu_seconds(pid: int) -> float | None:

@@ -31,12 +31,13 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+from proc_status import AnonSampler  # this folder is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ALSS_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -134,33 +135,6 @@ def make_synthetic_pool(n: int, side: int, out_dir: Path) -> Path:
 
 # --- measuring, in a fresh process each time ------------------------------------
 
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-class AnonPeak:
-    """Peak RssAnon, sampled every 20 ms: pages of a memory map are file-backed and not counted."""
-
-    def __init__(self):
-        self.peak = _status_kb("RssAnon")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.wait(0.02):
-            self.peak = max(self.peak, _status_kb("RssAnon"))
-
-    def stop(self) -> int:
-        self._stop.set()
-        self._thread.join()
-        return max(self.peak, _status_kb("RssAnon"))
-
-
 def child_open(args) -> None:
     """Open (first time: decode) the folder's pool; then read every pixel once as float batches."""
     import resource
@@ -169,7 +143,8 @@ def child_open(args) -> None:
     from alss_tui.data.loaders import load_dataset
     from alss_tui.data.pool import to_float
 
-    anon = AnonPeak()
+    anon = AnonSampler(interval=0.02)
+    anon.start()
     cfg = DataConfig(dataset=args.kind, data_root=args.root, image_size=args.image_size,
                      decode_workers=args.workers)
     start, cpu = time.perf_counter(), time.process_time()

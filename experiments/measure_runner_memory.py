@@ -16,42 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
+from proc_status import AnonSampler, status_kb  # this folder is on sys.path when run as a script
+
 RESULTS = Path(__file__).resolve().parent / "results" / "runner-memory.json"
-
-
-def status_kb(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
-
-
-class AnonSampler(threading.Thread):
-    """The largest RssAnon seen, and where in the run it was seen."""
-
-    def __init__(self, interval: float = 0.01):
-        super().__init__(daemon=True)
-        self.interval, self.peak_kb, self.phase, self.peak_phase = interval, 0, "start", "start"
-        self.by_phase: dict[str, int] = {}
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        while not self._halt.is_set():
-            kb = status_kb("RssAnon")
-            self.by_phase[self.phase] = max(kb, self.by_phase.get(self.phase, 0))
-            if kb > self.peak_kb:
-                self.peak_kb, self.peak_phase = kb, self.phase
-            time.sleep(self.interval)
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join()
 
 
 def main() -> None:
