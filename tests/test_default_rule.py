@@ -85,3 +85,27 @@ def test_run_drops_are_each_seeds_largest_fall_between_rounds():
     assert drops["mnist"]["margin-sub"] == pytest.approx([0.02, 0.02])
     s["curve"][2]["per_seed"] = [0.86, 0.70]
     assert rule.run_drops({"mnist": {"strategies": {"margin-sub": s}}})["mnist"]["margin-sub"] == pytest.approx([0.0, 0.08])
+
+
+def test_the_best_alss_variant_is_chosen_on_seeds_0_to_2_only():
+    rerank = strategy([0.80, 0.80, 0.80, 0.99, 0.99], 0.1)  # seeds 3-4 ran because it was chosen: they must not count
+    pseudo = strategy([0.82, 0.82, 0.82], 0.1)
+    steer = strategy([0.81, 0.81, 0.81], 0.1)
+    docs = {d: bench({"snn-rerank": rerank, "snn-pseudo": pseudo, "snn-steer": steer}) for d in rule.DATASETS}
+    chosen = rule.decide(docs)["best_alss_variant"]
+    assert chosen["best"] == "snn-pseudo"
+    assert chosen["score"]["snn-rerank"] == pytest.approx(0.80)
+    del docs["cifar"]["strategies"]["snn-steer"]
+    assert rule.decide(docs)["best_alss_variant"] is None  # not every variant has its seeds yet
+
+
+def test_the_test_table_reads_test_benches_and_pairs_with_the_winner():
+    winner = strategy([0.90, 0.91, 0.89], 0.1, {"0.95": [300, 300, None]})
+    other = strategy([0.80, 0.81, 0.79], 0.1, {"0.95": [None, None, None]})
+    doc = {"split": "test", "targets": [0.95], "strategies": {"margin-sub": winner, "random": other}}
+    table = rule.test_markdown({"mnist": doc}, "margin-sub")
+    assert "| random | 80.00 ± 0.00 (3) | **-10.00 [-10.00, -10.00]** |" in table  # bold: the interval excludes 0
+    assert "| margin-sub | 90.00 ± 0.00 (3) | - |" in table
+    assert "| mnist | 95% | 300 (2/3) | never (0/3) |" in table
+    with pytest.raises(SystemExit, match="test benches"):
+        rule.test_markdown({"mnist": dict(doc, split="validation")}, "margin-sub")
