@@ -1,0 +1,204 @@
+"""Rule 3 of experiments/default-rule.md (warm start; candidates per pick), applied to validation benches.
+
+    python experiments/apply_recipe_rule.py \\
+        --restart-mnist results/rule1-mnist.json --restart-longtail ... --restart-cifar ... \\
+        --warm-mnist W.json --warm-longtail ... --warm-cifar ... \\
+        [--cpp 30 mnist A.json --cpp 30 longtail B.json --cpp 100 mnist C.json ...] [--out verdict.json]
+
+Every file is `alss-tui bench ... --evaluate-on validation --json` output; the
+--restart-* files are Rule 1's benches (restarts, candidates per pick 10). The rule,
+as committed before these runs:
+
+3a. Warm start becomes the recipe when, over margin-sub, margin and random at seeds
+0-2 on the three datasets, fewer of its runs fall by more than a point between two
+rounds than with restarts, margin-sub's AUC is on no dataset separably lower (paired
+95 % Student-t interval entirely below 0), and its mean over the datasets is not
+lower by more than 0.3 point.
+
+3b. A candidates-per-pick value meets item 7 when margin-sub reaches every target of
+MNIST and the long tail on all of seeds 0-2 with mean labels within 10 % of the
+fewest of any Rule 1 strategy that reached it on seeds 0-2. The smallest such value
+is confirmed at 5 seeds (when its files hold seeds 3-4) against Rule 1's 5-seed
+fewest, with selection seconds within 3x of today's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from alss_tui.runner.bench_report import largest_drop
+from alss_tui.runner.paired import paired_interval
+
+DATASETS = ("mnist", "longtail", "cifar")
+SEEDS = (0, 1, 2)
+CONFIRM_SEEDS = (0, 1, 2, 3, 4)
+WARM_STRATEGIES = ("margin-sub", "margin", "random")
+DROP_LIMIT = 0.01  # item 4: a fall of more than a point between two rounds
+MEAN_LOSS_LIMIT = 0.003  # 3a: margin-sub's mean AUC may not fall by more than 0.3 point
+TARGETS = {"mnist": ("0.95", "0.97", "0.98"), "longtail": ("0.90", "0.95")}
+WITHIN = 1.10
+COST_LIMIT = 3.0
+
+
+def _need_validation(name: str, doc: dict) -> None:
+    if doc.get("split") != "validation":
+        raise SystemExit(f"{name}: scored on {doc.get('split')!r}; Rule 3 reads validation benches only")
+
+
+def _per_seed(sdoc: dict, values: list, seeds: tuple[int, ...]) -> list | None:
+    """`values` (aligned with the strategy's seeds) at `seeds`, or None when a seed is missing."""
+    by_seed = dict(zip(sdoc["seeds"], values))
+    return [by_seed[s] for s in seeds] if all(s in by_seed for s in seeds) else None
+
+
+def run_drops(sdoc: dict, seeds: tuple[int, ...]) -> list[float] | None:
+    """Each seed's largest fall between two rounds."""
+    runs = [largest_drop(list(run)) for run in zip(*(p["per_seed"] for p in sdoc["curve"]))]
+    return _per_seed(sdoc, runs, seeds)
+
+
+def _cells(docs: dict[str, dict], label: str) -> dict[str, dict[str, list[float]]]:
+    """{dataset: {strategy: per-seed largest drop}} over the warm-start comparison's cells."""
+    out = {}
+    for d in DATASETS:
+        out[d] = {}
+        for s in WARM_STRATEGIES:
+            sdoc = docs[d]["strategies"].get(s)
+            drops = run_drops(sdoc, SEEDS) if sdoc else None
+            if drops is None:
+                raise SystemExit(f"{label} {d}: {s} lacks one of seeds {', '.join(map(str, SEEDS))}")
+            out[d][s] = drops
+    return out
+
+
+def rule_3a(restart: dict[str, dict], warm: dict[str, dict]) -> dict:
+    for label, docs in (("restart", restart), ("warm", warm)):
+        for d in DATASETS:
+            _need_validation(f"{label} {d}", docs[d])
+    drops = {"restart": _cells(restart, "restart"), "warm": _cells(warm, "warm")}
+    over = {k: sum(x > DROP_LIMIT for d in v.values() for runs in d.values() for x in runs) for k, v in drops.items()}
+    paired, means = {}, []
+    for d in DATASETS:
+        w = _per_seed(warm[d]["strategies"]["margin-sub"], warm[d]["strategies"]["margin-sub"]["auc"]["per_seed"], SEEDS)
+        r = _per_seed(restart[d]["strategies"]["margin-sub"], restart[d]["strategies"]["margin-sub"]["auc"]["per_seed"], SEEDS)
+        paired[d] = paired_interval([a - b for a, b in zip(w, r)])
+        means.append(paired[d]["mean"])
+    mean_change = sum(means) / len(means)
+    separably_lower = [d for d in DATASETS if paired[d]["high"] is not None and paired[d]["high"] < 0]
+    adopt = over["warm"] < over["restart"] and not separably_lower and mean_change >= -MEAN_LOSS_LIMIT
+    return {"runs": 3 * len(WARM_STRATEGIES) * len(SEEDS), "runs_over_a_point": over, "largest_drops": drops,
+            "margin_sub_warm_minus_restart": paired, "mean_change": mean_change,
+            "separably_lower_on": separably_lower, "adopt_warm_start": adopt}
+
+
+def mean_labels(sdoc: dict | None, target: str, seeds: tuple[int, ...]) -> float | None:
+    """Mean labels to `target` over `seeds`; None unless every one of them reached it."""
+    r = sdoc and sdoc["labels_to_reach"].get(target)
+    per = _per_seed(sdoc, r["per_seed"], seeds) if r else None
+    if per is None or any(x is None for x in per):
+        return None
+    return sum(per) / len(per)
+
+
+def fewest(doc: dict, target: str, seeds: tuple[int, ...]) -> tuple[float, str] | None:
+    """(labels, strategy) of the strategy needing the fewest labels, among those reaching on every seed."""
+    reached = {n: v for n, s in doc["strategies"].items() if (v := mean_labels(s, target, seeds)) is not None}
+    if not reached:
+        return None
+    best = min(reached, key=reached.get)
+    return reached[best], best
+
+
+def labels_rows(rule1: dict[str, dict], candidate: dict[str, dict], seeds: tuple[int, ...]) -> list[dict]:
+    rows = []
+    for d, targets in TARGETS.items():
+        for t in targets:
+            mine = mean_labels(candidate[d]["strategies"].get("margin-sub"), t, seeds)
+            best = fewest(rule1[d], t, seeds)
+            ok = mine is not None and best is not None and mine <= WITHIN * best[0]
+            rows.append({"dataset": d, "target": t, "margin_sub": mine, "fewest": best and best[0],
+                         "by": best and best[1], "within": ok})
+    return rows
+
+
+def rule_3b(rule1: dict[str, dict], cpp: dict[int, dict[str, dict]]) -> dict:
+    for d in TARGETS:
+        _need_validation(f"restart {d}", rule1[d])
+        for value, docs in cpp.items():
+            if d not in docs:
+                raise SystemExit(f"--cpp {value}: no {d} bench")
+            _need_validation(f"cpp {value} {d}", docs[d])
+    today = {d: rule1[d]["strategies"]["margin-sub"]["selection_seconds_per_round"]["mean"] for d in TARGETS}
+    values = {10: {"rows": labels_rows(rule1, rule1, SEEDS)}}
+    for value, docs in sorted(cpp.items()):
+        sel = {d: docs[d]["strategies"]["margin-sub"]["selection_seconds_per_round"]["mean"] for d in TARGETS}
+        values[value] = {"rows": labels_rows(rule1, docs, SEEDS), "selection_seconds_per_round": sel,
+                         "cost_ratio": max(sel[d] / today[d] for d in TARGETS)}
+    for v in values.values():
+        v["meets_item_7"] = all(r["within"] for r in v["rows"])
+    meeting = [value for value in sorted(values) if values[value]["meets_item_7"]]
+    chosen = meeting[0] if meeting else None
+    confirmed = None
+    if chosen not in (None, 10):
+        docs = cpp[chosen]
+        if all(_per_seed(docs[d]["strategies"]["margin-sub"], docs[d]["strategies"]["margin-sub"]["seeds"],
+                         CONFIRM_SEEDS) is not None for d in TARGETS):
+            rows = labels_rows(rule1, docs, CONFIRM_SEEDS)
+            confirmed = {"rows": rows, "holds": all(r["within"] for r in rows) and values[chosen]["cost_ratio"] <= COST_LIMIT}
+    return {"selection_seconds_per_round_today": today, "values": values, "smallest_meeting": chosen,
+            "five_seed_confirmation": confirmed}
+
+
+def markdown(verdict: dict) -> str:
+    lines = []
+    a = verdict.get("3a")
+    if a:
+        lines += [f"3a: runs falling over a point between rounds, of {a['runs']}: restart {a['runs_over_a_point']['restart']}, "
+                  f"warm start {a['runs_over_a_point']['warm']}; margin-sub warm minus restart (AUC points):"]
+        for d, p in a["margin_sub_warm_minus_restart"].items():
+            lines.append(f"- {d}: {p['mean'] * 100:+.2f} [{p['low'] * 100:+.2f}, {p['high'] * 100:+.2f}]")
+        lines.append(f"- mean change {a['mean_change'] * 100:+.2f}; adopt warm start: **{'yes' if a['adopt_warm_start'] else 'no'}**")
+    b = verdict.get("3b")
+    if b:
+        lines += ["", "3b: margin-sub's mean labels at seeds 0-2 (fewest of Rule 1 at seeds 0-2)", "",
+                  "| candidates per pick | " + " | ".join(f"{r['dataset']} {float(r['target']) * 100:g}%"
+                                                        for r in b["values"][10]["rows"]) + " | selection x today | meets item 7 |",
+                  "|---:|" + "---:|" * (len(b["values"][10]["rows"]) + 2)]
+        for value, v in b["values"].items():
+            cells = [("never" if r["margin_sub"] is None else f"{r['margin_sub']:.0f}") +
+                     (f" ({r['fewest']:.0f} {r['by']})" if r["fewest"] is not None else "") for r in v["rows"]]
+            ratio = f"{v['cost_ratio']:.2f}" if "cost_ratio" in v else "1.00"
+            lines.append(f"| {value} | " + " | ".join(cells) + f" | {ratio} | {'yes' if v['meets_item_7'] else 'no'} |")
+        c = b["five_seed_confirmation"]
+        lines.append(f"\nSmallest value meeting item 7: {b['smallest_meeting']}; 5-seed confirmation: "
+                     f"{'not run' if c is None else ('holds' if c['holds'] else 'fails')}")
+    return "\n".join(lines)
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for d in DATASETS:
+        ap.add_argument(f"--restart-{d}", type=Path, required=True, help=f"Rule 1's validation bench of {d}")
+        ap.add_argument(f"--warm-{d}", type=Path, help=f"the warm-start bench of {d}")
+    ap.add_argument("--cpp", nargs=3, action="append", default=[], metavar=("VALUE", "DATASET", "FILE"),
+                    help="a candidates-per-pick bench (mnist or longtail); repeatable")
+    ap.add_argument("--out", type=Path, help="write the verdicts here (JSON)")
+    args = ap.parse_args()
+    restart = {d: _load(getattr(args, f"restart_{d}")) for d in DATASETS}
+    verdict = {}
+    if all(getattr(args, f"warm_{d}") for d in DATASETS):
+        verdict["3a"] = rule_3a(restart, {d: _load(getattr(args, f"warm_{d}")) for d in DATASETS})
+    cpp: dict[int, dict[str, dict]] = {}
+    for value, d, path in args.cpp:
+        cpp.setdefault(int(value), {})[d] = _load(Path(path))
+    if cpp:
+        verdict["3b"] = rule_3b(restart, cpp)
+    print(markdown(verdict))
+    if args.out:
+        args.out.write_text(json.dumps(verdict, indent=1) + "\n", encoding="utf-8")
