@@ -1,0 +1,193 @@
+"""Rule 2 of experiments/default-rule.md (ALSS's knobs), applied to validation benches.
+
+    python experiments/apply_knob_rule.py --today-mnist results/rule1-mnist.json \\
+        --today-cifar results/rule1-cifar10.json --strategies snn,snn-steer KNOB_BENCH.json ... \\
+        [--combination-mnist M.json --combination-longtail L.json --combination-cifar C.json \\
+         --default-longtail results/rule1-longtail.json] [--out verdict.json]
+
+Every file is `alss-tui bench ... --evaluate-on validation --json` output. Each
+KNOB_BENCH is one of today's configs with one knob moved (`--set sampling.ascent_steps=3`,
+...): the knob and its value are read from the bench's own config, compared with
+today's bench of the same dataset, so a file that moves anything else is refused.
+
+The rule, as committed before these runs: per strategy and knob, the value with the
+highest validation AUC averaged over MNIST and CIFAR-10 (seeds 0-2); today's value
+stays unless another beats it by more than 0.2 point. The chosen combination, at 5
+seeds on the three datasets, is then compared with the default (`margin-sub`, Rule
+1's benches) by the paired 95 % Student-t interval of the AUC difference; the goal:
+an interval above 0 on at least one dataset at no more than 3x the default's
+selection seconds per round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from alss_tui.runner.paired import paired_interval
+
+KNOBS = ("sampling.ascent_steps", "sampling.ascent_step_size", "sampling.ascent_normalize",
+         "sampling.seed_choice", "vae.epochs", "vae.latent_dim")
+TUNED_ON = ("mnist", "cifar")
+SEEDS = (0, 1, 2)
+MARGIN = 0.002  # another value must beat today's by more than 0.2 point
+DEFAULT = "margin-sub"
+COST_LIMIT = 3.0
+# What may differ between two benches of one recipe (per run, not per recipe).
+_PER_RUN = {"name", "seed", "sampling.strategy"}
+
+
+def _flat(tree: dict, prefix: str = "") -> dict[str, object]:
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def moved_knobs(today: dict, doc: dict) -> dict[str, object]:
+    """{knob: value} where `doc`'s config differs from today's; SystemExit when anything else differs."""
+    a, b = _flat(today["config"]), _flat(doc["config"])
+    moved = {k: b.get(k) for k in sorted(set(a) | set(b)) if k not in _PER_RUN and a.get(k) != b.get(k)}
+    others = [k for k in moved if k not in KNOBS]
+    if others:
+        raise SystemExit(f"bench {doc.get('bench_id')}: moves {', '.join(others)}, which Rule 2 does not tune")
+    return moved
+
+
+def dataset_of(doc: dict) -> str:
+    data = doc["config"]["data"]
+    if data["dataset"] == "cifar10":
+        return "cifar"
+    return "longtail" if data["imbalance"] > 1 else data["dataset"]
+
+
+def auc_at(doc: dict, strategy: str, seeds: tuple[int, ...] = SEEDS) -> list[float] | None:
+    s = doc["strategies"].get(strategy)
+    if not s:
+        return None
+    by_seed = dict(zip(s["seeds"], s["auc"]["per_seed"]))
+    return [by_seed[x] for x in seeds] if all(x in by_seed for x in seeds) else None
+
+
+def _need_validation(doc: dict) -> None:
+    if doc.get("split") != "validation":
+        raise SystemExit(f"bench {doc.get('bench_id')}: scored on {doc.get('split')!r}; Rule 2 reads validation only")
+
+
+def value_label(knob: str, value: object, today_value: object) -> str:
+    """A value as the rule names it: VAE knobs relative to today's ("x0.5", "x1", "x2"), sampling knobs as set."""
+    if knob.startswith("vae."):
+        return f"x{value / today_value:g}"
+    return json.dumps(value)
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def choose_knobs(today: dict[str, dict], benches: list[dict], strategy: str) -> dict:
+    """Per knob: each value's mean AUC over MNIST and CIFAR-10 (seeds 0-2), and the value chosen."""
+    for doc in [*(today[d] for d in TUNED_ON), *benches]:
+        _need_validation(doc)
+    scores: dict[str, dict[str, dict[str, float]]] = {k: {} for k in KNOBS}
+    today_label = {}
+    for knob in KNOBS:
+        labels = {value_label(knob, _flat(today[d]["config"])[knob], _flat(today[d]["config"])[knob]) for d in TUNED_ON}
+        if len(labels) != 1:
+            raise SystemExit(f"{knob}: today's benches disagree ({', '.join(sorted(labels))})")
+        today_label[knob] = labels.pop()
+        for d in TUNED_ON:
+            aucs = auc_at(today[d], strategy)
+            if aucs is not None:
+                scores[knob].setdefault(today_label[knob], {})[d] = _mean(aucs)
+    for doc in benches:
+        d = dataset_of(doc)
+        if d not in TUNED_ON:
+            continue
+        moved = moved_knobs(today[d], doc)
+        if len(moved) != 1:
+            continue  # today's recipe itself, or a combination: not a one-knob bench
+        (knob, value), = moved.items()
+        aucs = auc_at(doc, strategy)
+        if aucs is not None:
+            label = value_label(knob, value, _flat(today[d]["config"])[knob])
+            scores[knob].setdefault(label, {})[d] = _mean(aucs)
+    out = {}
+    for knob, by_value in scores.items():
+        complete = {v: _mean(list(per.values())) for v, per in by_value.items() if set(per) == set(TUNED_ON)}
+        today = today_label[knob]
+        if today not in complete or len(complete) < 2:
+            out[knob] = {"today": today, "scores": complete, "chosen": None}  # its runs are not all there yet
+            continue
+        best = max(complete, key=complete.get)
+        chosen = best if complete[best] - complete[today] > MARGIN else today
+        out[knob] = {"today": today, "scores": complete, "chosen": chosen}
+    return out
+
+
+def judge_combination(default: dict[str, dict], combination: dict[str, dict], strategy: str,
+                      seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> dict:
+    """The chosen combination against the default: paired AUC difference per dataset and the cost ratio."""
+    paired, cost = {}, {}
+    for d, doc in combination.items():
+        _need_validation(doc)
+        _need_validation(default[d])
+        mine, theirs = auc_at(doc, strategy, seeds), auc_at(default[d], DEFAULT, seeds)
+        if mine is None or theirs is None:
+            raise SystemExit(f"{d}: {strategy} and {DEFAULT} need seeds {', '.join(map(str, seeds))}")
+        paired[d] = paired_interval([a - b for a, b in zip(mine, theirs)])
+        cost[d] = (doc["strategies"][strategy]["selection_seconds_per_round"]["mean"],
+                   default[d]["strategies"][DEFAULT]["selection_seconds_per_round"]["mean"])
+    ratio = sum(c[0] for c in cost.values()) / sum(c[1] for c in cost.values())
+    ahead = [d for d, p in paired.items() if p["low"] is not None and p["low"] > 0]
+    return {"strategy": strategy, "minus_default": paired, "cost_ratio": ratio, "ahead_on": ahead,
+            "goal_met": bool(ahead) and ratio <= COST_LIMIT}
+
+
+def markdown(choices: dict[str, dict], judged: list[dict]) -> str:
+    lines = []
+    for strategy, knobs in choices.items():
+        lines += [f"{strategy}: mean validation AUC over MNIST and CIFAR-10, seeds 0-2 (chosen in bold)", "",
+                  "| knob | values |", "|---|---|"]
+        for knob, k in knobs.items():
+            cells = [(f"**{v}: {a * 100:.2f}**" if v == k["chosen"] else f"{v}: {a * 100:.2f}") +
+                     (" (today)" if v == k["today"] else "") for v, a in k["scores"].items()]
+            lines.append(f"| {knob} | " + ("; ".join(cells) if k["chosen"] else "incomplete: " + "; ".join(cells)) + " |")
+        lines.append("")
+    for j in judged:
+        parts = [f"{d} {p['mean'] * 100:+.2f} [{p['low'] * 100:+.2f}, {p['high'] * 100:+.2f}]"
+                 for d, p in j["minus_default"].items()]
+        lines.append(f"{j['strategy']} (chosen knobs) minus {DEFAULT}: " + "; ".join(parts) +
+                     f"; selection {j['cost_ratio']:.2f}x; goal met: **{'yes' if j['goal_met'] else 'no'}**")
+    return "\n".join(lines)
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("benches", nargs="*", type=Path, help="one-knob validation benches (MNIST or CIFAR-10)")
+    ap.add_argument("--strategies", default="snn", help="the ALSS strategies tuned, comma-separated")
+    for d in ("mnist", "longtail", "cifar"):
+        ap.add_argument(f"--today-{d}", type=Path, required=d in TUNED_ON,
+                        help=f"today's validation bench of {d} (Rule 1's), with {DEFAULT} for the combination")
+        ap.add_argument(f"--combination-{d}", type=Path, help=f"the chosen knobs' bench of {d}, 5 seeds")
+    ap.add_argument("--out", type=Path, help="write the verdict here (JSON)")
+    args = ap.parse_args()
+    today = {d: _load(getattr(args, f"today_{d}")) for d in ("mnist", "longtail", "cifar") if getattr(args, f"today_{d}")}
+    benches = [_load(p) for p in args.benches]
+    strategies = [s for s in args.strategies.split(",") if s]
+    choices = {s: choose_knobs(today, benches, s) for s in strategies}
+    combination = {d: _load(getattr(args, f"combination_{d}"))
+                   for d in ("mnist", "longtail", "cifar") if getattr(args, f"combination_{d}")}
+    judged = [judge_combination(today, combination, s) for s in strategies if combination and
+              all(s in doc["strategies"] for doc in combination.values())]
+    print(markdown(choices, judged))
+    if args.out:
+        args.out.write_text(json.dumps({"knobs": choices, "combination": judged}, indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,74 @@
+"""Rule 2 (experiments/apply_knob_rule.py) on hand-made validation benches with known verdicts."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+_SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "apply_knob_rule.py"
+_spec = importlib.util.spec_from_file_location("apply_knob_rule", _SCRIPT)
+rule = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rule)
+
+CONFIGS = {
+    "mnist": {"name": "bench", "seed": 0, "data": {"dataset": "mnist", "imbalance": 1.0}, "task": {"steps": 300},
+              "vae": {"epochs": 4, "latent_dim": 16},
+              "sampling": {"strategy": "snn", "ascent_steps": 10, "ascent_step_size": 0.2, "ascent_normalize": True,
+                           "seed_choice": "random"}},
+}
+CONFIGS["cifar"] = copy.deepcopy(CONFIGS["mnist"])
+CONFIGS["cifar"]["data"]["dataset"] = "cifar10"
+CONFIGS["cifar"]["vae"] = {"epochs": 20, "latent_dim": 32}
+
+
+def bench(dataset: str, aucs: dict[str, list[float]], seconds: float = 0.5, **moved) -> dict:
+    config = copy.deepcopy(CONFIGS[dataset])
+    for key, value in moved.items():
+        section, name = key.split("__")
+        config[section][name] = value
+    return {"split": "validation", "bench_id": f"{dataset}-{moved}", "config": config,
+            "strategies": {s: {"seeds": list(range(len(a))), "auc": {"per_seed": a},
+                               "selection_seconds_per_round": {"mean": seconds}} for s, a in aucs.items()}}
+
+
+TODAY = {d: bench(d, {"snn": [0.80, 0.80, 0.80], "margin-sub": [0.85] * 5}) for d in ("mnist", "cifar")}
+
+
+def test_a_value_is_chosen_only_when_it_beats_today_by_more_than_a_fifth_of_a_point():
+    benches = [bench("mnist", {"snn": [0.81] * 3}, sampling__ascent_steps=30),   # +1 point on MNIST ...
+               bench("cifar", {"snn": [0.80] * 3}, sampling__ascent_steps=30),   # ... 0 on CIFAR: +0.5 mean
+               bench("mnist", {"snn": [0.803] * 3}, sampling__ascent_steps=3),
+               bench("cifar", {"snn": [0.80] * 3}, sampling__ascent_steps=3),    # +0.15 mean: not enough
+               bench("mnist", {"snn": [0.802] * 3}, vae__epochs=8),
+               bench("cifar", {"snn": [0.80] * 3}, vae__epochs=40)]              # x2 on both: +0.1 mean
+    chosen = rule.choose_knobs(TODAY, benches, "snn")
+    assert chosen["sampling.ascent_steps"]["chosen"] == "30"
+    assert chosen["sampling.ascent_steps"]["scores"]["30"] == pytest.approx(0.805)
+    assert chosen["vae.epochs"]["scores"].keys() == {"x1", "x2"} and chosen["vae.epochs"]["chosen"] == "x1"
+    assert chosen["sampling.seed_choice"]["chosen"] is None  # no other value run yet
+    del benches[1]  # a value run on MNIST only is not scored
+    steps = rule.choose_knobs(TODAY, benches, "snn")["sampling.ascent_steps"]
+    assert steps["scores"].keys() == {"10", "3"} and steps["chosen"] == "10"
+
+
+def test_a_bench_that_moves_anything_but_a_knob_is_refused():
+    with pytest.raises(SystemExit, match="task.steps, which Rule 2 does not tune"):
+        rule.choose_knobs(TODAY, [bench("mnist", {"snn": [0.9] * 3}, task__steps=600)], "snn")
+    with pytest.raises(SystemExit, match="validation only"):
+        rule.choose_knobs(TODAY, [dict(bench("mnist", {"snn": [0.9] * 3}, sampling__ascent_steps=3), split="test")], "snn")
+
+
+def test_the_combination_meets_the_goal_only_ahead_somewhere_and_within_three_times_the_cost():
+    ahead = {"mnist": bench("mnist", {"snn": [0.86, 0.87, 0.86, 0.87, 0.86]}, seconds=1.0, sampling__ascent_steps=30),
+             "cifar": bench("cifar", {"snn": [0.85] * 5}, seconds=1.0, sampling__ascent_steps=30)}
+    judged = rule.judge_combination(TODAY, ahead, "snn")
+    assert judged["ahead_on"] == ["mnist"] and judged["cost_ratio"] == pytest.approx(2.0) and judged["goal_met"]
+    costly = {d: dict(doc, strategies={"snn": dict(doc["strategies"]["snn"], selection_seconds_per_round={"mean": 2.0})})
+              for d, doc in ahead.items()}
+    assert rule.judge_combination(TODAY, costly, "snn")["goal_met"] is False  # 4x the default's seconds
+    short = {"mnist": bench("mnist", {"snn": [0.9] * 3})}
+    with pytest.raises(SystemExit, match="need seeds 0, 1, 2, 3, 4"):
+        rule.judge_combination(TODAY, short, "snn")
