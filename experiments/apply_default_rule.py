@@ -188,7 +188,7 @@ def test_markdown(docs: dict[str, dict], winner: str) -> str:
         for t in doc.get("targets", []):
             cells = []
             for n in names:
-                r = doc["strategies"].get(n, {}).get("labels_to_reach", {}).get(str(t))
+                r = doc["strategies"].get(n, {}).get("labels_to_reach", {}).get(f"{t:.2f}")  # the bench's own key
                 cells.append("-" if not r else f"{r['mean']:.0f} ({r['reached']}/{r['of']})" if r["reached"] else f"never (0/{r['of']})")
             lines.append(f"| {d} | {float(t) * 100:g}% | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -100,12 +100,13 @@ def test_the_best_alss_variant_is_chosen_on_seeds_0_to_2_only():
 
 
 def test_the_test_table_reads_test_benches_and_pairs_with_the_winner():
-    winner = strategy([0.90, 0.91, 0.89], 0.1, {"0.95": [300, 300, None]})
-    other = strategy([0.80, 0.81, 0.79], 0.1, {"0.95": [None, None, None]})
-    doc = {"split": "test", "targets": [0.95], "strategies": {"margin-sub": winner, "random": other}}
+    winner = strategy([0.90, 0.91, 0.89], 0.1, {"0.95": [300, 300, None], "0.90": [200, 200, 200]})
+    other = strategy([0.80, 0.81, 0.79], 0.1, {"0.95": [None, None, None], "0.90": [400, 400, 400]})
+    doc = {"split": "test", "targets": [0.9, 0.95], "strategies": {"margin-sub": winner, "random": other}}
     table = rule.test_markdown({"mnist": doc}, "margin-sub")
     assert "| random | 80.00 ± 0.00 (3) | **-10.00 [-10.00, -10.00]** |" in table  # bold: the interval excludes 0
     assert "| margin-sub | 90.00 ± 0.00 (3) | - |" in table
     assert "| mnist | 95% | 300 (2/3) | never (0/3) |" in table
+    assert "| mnist | 90% | 200 (3/3) | 400 (3/3) |" in table  # the bench keys targets as "0.90"
     with pytest.raises(SystemExit, match="test benches"):
         rule.test_markdown({"mnist": dict(doc, split="validation")}, "margin-sub")
