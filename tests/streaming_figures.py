@@ -44,10 +44,15 @@ def configs(mnist_root: str | None) -> dict:
     from alss_tui.config import DataConfig, VaeConfig
     from conftest import tiny_config
 
-    out = {f"digits-{s}": tiny_config(strategy=s) for s in DIGITS_STRATEGIES}
+    def recorded_recipe(**sampling):
+        # The figures were recorded when every round trained a fresh model: keep that recipe.
+        cfg = tiny_config(**sampling)
+        return replace(cfg, task=replace(cfg.task, restart_each_round=True))
+
+    out = {f"digits-{s}": recorded_recipe(strategy=s) for s in DIGITS_STRATEGIES}
     if mnist_root:
         for s in MNIST_STRATEGIES:
-            cfg = tiny_config(strategy=s)
+            cfg = recorded_recipe(strategy=s)
             out[f"mnist-{s}"] = replace(cfg, data=DataConfig(dataset="mnist", data_root=mnist_root, pool_limit=3000),
                                         vae=VaeConfig(epochs=1, width=16))
     return out
