@@ -21,8 +21,8 @@ import json
 import math
 from pathlib import Path
 
-from alss_tui.runner.bench_report import largest_drop
 from alss_tui.runner.paired import paired_against
+from bench_doc import at_seeds, fewest, seed_drops  # this folder is on sys.path
 from summary_to_markdown import _interval, pm  # the report's own formatters (this folder is on sys.path)
 
 CANDIDATES = ("margin-sub", "entropy-sub", "margin", "entropy", "coreset")
@@ -78,10 +78,10 @@ def best_variant(docs: dict[str, dict]) -> dict | None:
         per_dataset = []
         for doc in docs.values():
             s = doc["strategies"].get(v)
-            by_seed = dict(zip(s["seeds"], s["auc"]["per_seed"])) if s else {}
-            if any(seed not in by_seed for seed in VARIANT_SEEDS):
+            aucs = at_seeds(s, s["auc"]["per_seed"], VARIANT_SEEDS) if s else None
+            if aucs is None:
                 return None
-            per_dataset.append(_mean([by_seed[seed] for seed in VARIANT_SEEDS]))
+            per_dataset.append(_mean(aucs))
         score[v] = _mean(per_dataset)
     return {"seeds": list(VARIANT_SEEDS), "score": score, "best": max(score, key=score.get)}
 
@@ -93,19 +93,14 @@ def labels_check(docs: dict[str, dict], winner: str) -> list[dict]:
         if d not in docs:
             continue
         for t in targets:
-            everyone = {}
-            for name, s in docs[d]["strategies"].items():
-                r = s["labels_to_reach"].get(t)
-                if r and r["reached"] == r["of"] and r["of"] > 0:
-                    everyone[name] = r["mean"]
+            best = fewest(docs[d], t)  # among strategies that reached on every seed they ran
             mine = docs[d]["strategies"][winner]["labels_to_reach"].get(t)
-            if not everyone or mine is None:
+            if best is None or mine is None:
                 rows.append({"dataset": d, "target": t, "winner": None, "fewest": None, "by": None, "within": None})
                 continue
-            best = min(everyone, key=everyone.get)
-            ok = mine["reached"] == mine["of"] and mine["mean"] <= WITHIN * everyone[best]
+            ok = mine["reached"] == mine["of"] and mine["mean"] <= WITHIN * best[0]
             rows.append({"dataset": d, "target": t, "winner": mine["mean"], "winner_reached": f"{mine['reached']}/{mine['of']}",
-                         "fewest": everyone[best], "by": best, "within": bool(ok)})
+                         "fewest": best[0], "by": best[1], "within": bool(ok)})
     return rows
 
 
@@ -115,8 +110,7 @@ def run_drops(docs: dict[str, dict]) -> dict[str, dict[str, list[float]]]:
     for d, doc in docs.items():
         out[d] = {}
         for name, s in doc["strategies"].items():
-            per_seed = zip(*(p["per_seed"] for p in s["curve"]))
-            out[d][name] = [largest_drop(list(run)) for run in per_seed]
+            out[d][name] = seed_drops(s)
     return out
 
 

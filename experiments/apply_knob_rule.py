@@ -26,6 +26,7 @@ import json
 from pathlib import Path
 
 from alss_tui.runner.paired import paired_interval
+from bench_doc import at_seeds, load  # this folder is on sys.path
 
 KNOBS = ("sampling.ascent_steps", "sampling.ascent_step_size", "sampling.ascent_normalize",
          "sampling.seed_choice", "vae.epochs", "vae.latent_dim")
@@ -67,10 +68,7 @@ def dataset_of(doc: dict) -> str:
 
 def auc_at(doc: dict, strategy: str, seeds: tuple[int, ...] = SEEDS) -> list[float] | None:
     s = doc["strategies"].get(strategy)
-    if not s:
-        return None
-    by_seed = dict(zip(s["seeds"], s["auc"]["per_seed"]))
-    return [by_seed[x] for x in seeds] if all(x in by_seed for x in seeds) else None
+    return at_seeds(s, s["auc"]["per_seed"], seeds) if s else None
 
 
 def _need_validation(doc: dict) -> None:
@@ -166,10 +164,6 @@ def markdown(choices: dict[str, dict], judged: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _load(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("benches", nargs="*", type=Path, help="one-knob validation benches (MNIST or CIFAR-10)")
@@ -180,11 +174,11 @@ if __name__ == "__main__":
         ap.add_argument(f"--combination-{d}", type=Path, help=f"the chosen knobs' bench of {d}, 5 seeds")
     ap.add_argument("--out", type=Path, help="write the verdict here (JSON)")
     args = ap.parse_args()
-    today = {d: _load(getattr(args, f"today_{d}")) for d in ("mnist", "longtail", "cifar") if getattr(args, f"today_{d}")}
-    benches = [_load(p) for p in args.benches]
+    today = {d: load(getattr(args, f"today_{d}")) for d in ("mnist", "longtail", "cifar") if getattr(args, f"today_{d}")}
+    benches = [load(p) for p in args.benches]
     strategies = [s for s in args.strategies.split(",") if s]
     choices = {s: choose_knobs(today, benches, s) for s in strategies}
-    combination = {d: _load(getattr(args, f"combination_{d}"))
+    combination = {d: load(getattr(args, f"combination_{d}"))
                    for d in ("mnist", "longtail", "cifar") if getattr(args, f"combination_{d}")}
     judged = [judge_combination(today, combination, s) for s in strategies if combination and
               all(s in doc["strategies"] for doc in combination.values())]

@@ -28,8 +28,8 @@ import argparse
 import json
 from pathlib import Path
 
-from alss_tui.runner.bench_report import largest_drop
 from alss_tui.runner.paired import paired_interval
+from bench_doc import at_seeds, fewest, load, mean_labels, seed_drops  # this folder is on sys.path
 
 DATASETS = ("mnist", "longtail", "cifar")
 SEEDS = (0, 1, 2)
@@ -47,16 +47,9 @@ def _need_validation(name: str, doc: dict) -> None:
         raise SystemExit(f"{name}: scored on {doc.get('split')!r}; Rule 3 reads validation benches only")
 
 
-def _per_seed(sdoc: dict, values: list, seeds: tuple[int, ...]) -> list | None:
-    """`values` (aligned with the strategy's seeds) at `seeds`, or None when a seed is missing."""
-    by_seed = dict(zip(sdoc["seeds"], values))
-    return [by_seed[s] for s in seeds] if all(s in by_seed for s in seeds) else None
-
-
 def run_drops(sdoc: dict, seeds: tuple[int, ...]) -> list[float] | None:
-    """Each seed's largest fall between two rounds."""
-    runs = [largest_drop(list(run)) for run in zip(*(p["per_seed"] for p in sdoc["curve"]))]
-    return _per_seed(sdoc, runs, seeds)
+    """Each of `seeds`' largest fall between two rounds."""
+    return at_seeds(sdoc, seed_drops(sdoc), seeds)
 
 
 def _cells(docs: dict[str, dict], label: str) -> dict[str, dict[str, list[float]]]:
@@ -81,8 +74,8 @@ def rule_3a(restart: dict[str, dict], warm: dict[str, dict]) -> dict:
     over = {k: sum(x > DROP_LIMIT for d in v.values() for runs in d.values() for x in runs) for k, v in drops.items()}
     paired, means = {}, []
     for d in DATASETS:
-        w = _per_seed(warm[d]["strategies"]["margin-sub"], warm[d]["strategies"]["margin-sub"]["auc"]["per_seed"], SEEDS)
-        r = _per_seed(restart[d]["strategies"]["margin-sub"], restart[d]["strategies"]["margin-sub"]["auc"]["per_seed"], SEEDS)
+        w = at_seeds(warm[d]["strategies"]["margin-sub"], warm[d]["strategies"]["margin-sub"]["auc"]["per_seed"], SEEDS)
+        r = at_seeds(restart[d]["strategies"]["margin-sub"], restart[d]["strategies"]["margin-sub"]["auc"]["per_seed"], SEEDS)
         paired[d] = paired_interval([a - b for a, b in zip(w, r)])
         means.append(paired[d]["mean"])
     mean_change = sum(means) / len(means)
@@ -91,24 +84,6 @@ def rule_3a(restart: dict[str, dict], warm: dict[str, dict]) -> dict:
     return {"runs": 3 * len(WARM_STRATEGIES) * len(SEEDS), "runs_over_a_point": over, "largest_drops": drops,
             "margin_sub_warm_minus_restart": paired, "mean_change": mean_change,
             "separably_lower_on": separably_lower, "adopt_warm_start": adopt}
-
-
-def mean_labels(sdoc: dict | None, target: str, seeds: tuple[int, ...]) -> float | None:
-    """Mean labels to `target` over `seeds`; None unless every one of them reached it."""
-    r = sdoc and sdoc["labels_to_reach"].get(target)
-    per = _per_seed(sdoc, r["per_seed"], seeds) if r else None
-    if per is None or any(x is None for x in per):
-        return None
-    return sum(per) / len(per)
-
-
-def fewest(doc: dict, target: str, seeds: tuple[int, ...]) -> tuple[float, str] | None:
-    """(labels, strategy) of the strategy needing the fewest labels, among those reaching on every seed."""
-    reached = {n: v for n, s in doc["strategies"].items() if (v := mean_labels(s, target, seeds)) is not None}
-    if not reached:
-        return None
-    best = min(reached, key=reached.get)
-    return reached[best], best
 
 
 def labels_rows(rule1: dict[str, dict], candidate: dict[str, dict], seeds: tuple[int, ...]) -> list[dict]:
@@ -143,7 +118,7 @@ def rule_3b(rule1: dict[str, dict], cpp: dict[int, dict[str, dict]]) -> dict:
     confirmed = None
     if chosen not in (None, 10):
         docs = cpp[chosen]
-        if all(_per_seed(docs[d]["strategies"]["margin-sub"], docs[d]["strategies"]["margin-sub"]["seeds"],
+        if all(at_seeds(docs[d]["strategies"]["margin-sub"], docs[d]["strategies"]["margin-sub"]["seeds"],
                          CONFIRM_SEEDS) is not None for d in TARGETS):
             rows = labels_rows(rule1, docs, CONFIRM_SEEDS)
             confirmed = {"rows": rows, "holds": all(r["within"] for r in rows) and values[chosen]["cost_ratio"] <= COST_LIMIT}
@@ -177,10 +152,6 @@ def markdown(verdict: dict) -> str:
     return "\n".join(lines)
 
 
-def _load(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for d in DATASETS:
@@ -190,13 +161,13 @@ if __name__ == "__main__":
                     help="a candidates-per-pick bench (mnist or longtail); repeatable")
     ap.add_argument("--out", type=Path, help="write the verdicts here (JSON)")
     args = ap.parse_args()
-    restart = {d: _load(getattr(args, f"restart_{d}")) for d in DATASETS}
+    restart = {d: load(getattr(args, f"restart_{d}")) for d in DATASETS}
     verdict = {}
     if all(getattr(args, f"warm_{d}") for d in DATASETS):
-        verdict["3a"] = rule_3a(restart, {d: _load(getattr(args, f"warm_{d}")) for d in DATASETS})
+        verdict["3a"] = rule_3a(restart, {d: load(getattr(args, f"warm_{d}")) for d in DATASETS})
     cpp: dict[int, dict[str, dict]] = {}
     for value, d, path in args.cpp:
-        cpp.setdefault(int(value), {})[d] = _load(Path(path))
+        cpp.setdefault(int(value), {})[d] = load(Path(path))
     if cpp:
         verdict["3b"] = rule_3b(restart, cpp)
     print(markdown(verdict))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
 _SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "apply_knob_rule.py"
+sys.path.insert(0, str(_SCRIPT.parent))  # as when run as a script: it imports bench_doc beside it
 _spec = importlib.util.spec_from_file_location("apply_knob_rule", _SCRIPT)
 rule = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(rule)

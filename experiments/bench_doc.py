@@ -1,0 +1,42 @@
+"""Reading one strategy of an `alss-tui bench --json` document seed by seed (for the rule scripts)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from alss_tui.runner.bench_report import largest_drop
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def at_seeds(sdoc: dict, values: list, seeds: tuple[int, ...]) -> list | None:
+    """`values` (aligned with the strategy's seeds) at `seeds`, or None when one of them is missing."""
+    by_seed = dict(zip(sdoc["seeds"], values))
+    return [by_seed[s] for s in seeds] if all(s in by_seed for s in seeds) else None
+
+
+def seed_drops(sdoc: dict) -> list[float]:
+    """Each seed's largest fall between two rounds, aligned with the strategy's seeds."""
+    return [largest_drop(list(run)) for run in zip(*(p["per_seed"] for p in sdoc["curve"]))]
+
+
+def mean_labels(sdoc: dict | None, target: str, seeds: tuple[int, ...]) -> float | None:
+    """Mean labels to `target` over `seeds`; None unless every one of them reached it."""
+    r = sdoc and sdoc["labels_to_reach"].get(target)
+    per = at_seeds(sdoc, r["per_seed"], seeds) if r else None
+    if not per or any(x is None for x in per):
+        return None
+    return sum(per) / len(per)
+
+
+def fewest(doc: dict, target: str, seeds: tuple[int, ...] | None = None) -> tuple[float, str] | None:
+    """(labels, strategy) needing the fewest labels among those reaching on every seed (`seeds`, or all each has)."""
+    reached = {n: v for n, s in doc["strategies"].items()
+               if (v := mean_labels(s, target, seeds if seeds is not None else tuple(s["seeds"]))) is not None}
+    if not reached:
+        return None
+    best = min(reached, key=reached.get)
+    return reached[best], best
