@@ -279,15 +279,13 @@ class Engine:
 
     def train_task(self, round: int) -> Iterator[Event]:
         t = self.cfg.task
+        # Weight init and dropout draw from torch's global generator: seeded every round,
+        # restart or not, so a run resumed from a checkpoint draws what the uninterrupted
+        # run drew.
+        torch.manual_seed(self._seed("task-init", round))
         if self.model is None or t.restart_each_round:
-            torch.manual_seed(self._seed("task-init", round if t.restart_each_round else 0))
             self.model = SmallCNN(self.dataset.shape, self.n_classes, t.width).to(self.device)
             self.optimizer = training.make_task_optimizer(self.model, t)
-        if not t.restart_each_round:
-            # Dropout draws from torch's global generator, which only a restart reseeds:
-            # reseed it each round, so a run resumed from a checkpoint draws what the
-            # uninterrupted run drew.
-            torch.manual_seed(self._seed("task-dropout", round))
         x, y = self.training_set()
         yield PhaseStarted("task", round, training.round_steps(t, len(x)))
         yield from training.train_classifier(self.model, x, y, t, self._seed("task-train", round),
