@@ -87,11 +87,20 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
+def _seconds(doc: dict, strategy: str) -> float:
+    return doc["strategies"][strategy]["selection_seconds_per_round"]["mean"]
+
+
 def choose_knobs(today: dict[str, dict], benches: list[dict], strategy: str) -> dict:
-    """Per knob: each value's mean AUC over MNIST and CIFAR-10 (seeds 0-2), and the value chosen."""
+    """Per knob: each value's mean AUC over MNIST and CIFAR-10 (seeds 0-2), and the value chosen.
+
+    Beside the rule's score ("scores"), each value keeps what the report prints: its mean
+    AUC per dataset, its paired difference from today's value per dataset (same seeds)
+    and its selection seconds per round per dataset.
+    """
     for doc in [*(today[d] for d in TUNED_ON), *benches]:
         _need_validation(doc)
-    scores: dict[str, dict[str, dict[str, float]]] = {k: {} for k in KNOBS}
+    runs: dict[str, dict[str, dict[str, dict]]] = {k: {} for k in KNOBS}  # knob -> value -> dataset -> bench
     today_label = {}
     for knob in KNOBS:
         labels = {value_label(knob, _flat(today[d]["config"])[knob], _flat(today[d]["config"])[knob]) for d in TUNED_ON}
@@ -99,9 +108,8 @@ def choose_knobs(today: dict[str, dict], benches: list[dict], strategy: str) -> 
             raise SystemExit(f"{knob}: today's benches disagree ({', '.join(sorted(labels))})")
         today_label[knob] = labels.pop()
         for d in TUNED_ON:
-            aucs = auc_at(today[d], strategy)
-            if aucs is not None:
-                scores[knob].setdefault(today_label[knob], {})[d] = _mean(aucs)
+            if auc_at(today[d], strategy) is not None:
+                runs[knob].setdefault(today_label[knob], {})[d] = today[d]
     for doc in benches:
         d = dataset_of(doc)
         if d not in TUNED_ON:
@@ -110,20 +118,23 @@ def choose_knobs(today: dict[str, dict], benches: list[dict], strategy: str) -> 
         if len(moved) != 1:
             continue  # today's recipe itself, or a combination: not a one-knob bench
         (knob, value), = moved.items()
-        aucs = auc_at(doc, strategy)
-        if aucs is not None:
-            label = value_label(knob, value, _flat(today[d]["config"])[knob])
-            scores[knob].setdefault(label, {})[d] = _mean(aucs)
+        if auc_at(doc, strategy) is not None:
+            runs[knob].setdefault(value_label(knob, value, _flat(today[d]["config"])[knob]), {})[d] = doc
     out = {}
-    for knob, by_value in scores.items():
-        complete = {v: _mean(list(per.values())) for v, per in by_value.items() if set(per) == set(TUNED_ON)}
-        today = today_label[knob]
-        if today not in complete or len(complete) < 2:
-            out[knob] = {"today": today, "scores": complete, "chosen": None}  # its runs are not all there yet
-            continue
-        best = max(complete, key=complete.get)
-        chosen = best if complete[best] - complete[today] > MARGIN else today
-        out[knob] = {"today": today, "scores": complete, "chosen": chosen}
+    for knob, by_value in runs.items():
+        today_value = today_label[knob]
+        per_dataset = {v: {d: _mean(auc_at(doc, strategy)) for d, doc in per.items()} for v, per in by_value.items()}
+        complete = {v: _mean(list(per.values())) for v, per in per_dataset.items() if set(per) == set(TUNED_ON)}
+        paired = {v: {d: paired_interval([a - b for a, b in zip(auc_at(doc, strategy), auc_at(today[d], strategy))])
+                      for d, doc in per.items()}
+                  for v, per in by_value.items() if v != today_value and today_value in by_value}
+        seconds = {v: {d: _seconds(doc, strategy) for d, doc in per.items()} for v, per in by_value.items()}
+        entry = {"today": today_value, "scores": complete, "per_dataset": per_dataset, "minus_today": paired,
+                 "selection_seconds": seconds, "chosen": None}  # None: its runs are not all there yet
+        if today_value in complete and len(complete) >= 2:
+            best = max(complete, key=complete.get)
+            entry["chosen"] = best if complete[best] - complete[today_value] > MARGIN else today_value
+        out[knob] = entry
     return out
 
 
@@ -146,15 +157,31 @@ def judge_combination(default: dict[str, dict], combination: dict[str, dict], st
             "goal_met": bool(ahead) and ratio <= COST_LIMIT}
 
 
+def _interval(p: dict | None) -> str:
+    if not p or p["low"] is None:
+        return "-"
+    text = f"{p['mean'] * 100:+.2f} [{p['low'] * 100:+.2f}, {p['high'] * 100:+.2f}]"
+    return f"**{text}**" if p["separable"] else text
+
+
 def markdown(choices: dict[str, dict], judged: list[dict]) -> str:
     lines = []
     for strategy, knobs in choices.items():
-        lines += [f"{strategy}: mean validation AUC over MNIST and CIFAR-10, seeds 0-2 (chosen in bold)", "",
-                  "| knob | values |", "|---|---|"]
+        lines += [f"{strategy}: validation AUC, seeds 0-2; the rule's score is the mean over MNIST and CIFAR-10; "
+                  "minus today's value paired by seed (95 % t interval, bold: excludes 0)", "",
+                  "| knob | value | MNIST | CIFAR-10 | mean (score) | MNIST minus today | CIFAR-10 minus today "
+                  "| selection s / round (MNIST, CIFAR-10) | chosen |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---|"]
         for knob, k in knobs.items():
-            cells = [(f"**{v}: {a * 100:.2f}**" if v == k["chosen"] else f"{v}: {a * 100:.2f}") +
-                     (" (today)" if v == k["today"] else "") for v, a in k["scores"].items()]
-            lines.append(f"| {knob} | " + ("; ".join(cells) if k["chosen"] else "incomplete: " + "; ".join(cells)) + " |")
+            for v, per in k["per_dataset"].items():
+                auc = [f"{per[d] * 100:.2f}" if d in per else "not run" for d in TUNED_ON]
+                score = f"{k['scores'][v] * 100:.2f}" if v in k["scores"] else "-"
+                diffs = [_interval(k["minus_today"].get(v, {}).get(d)) for d in TUNED_ON]
+                secs = ", ".join(f"{k['selection_seconds'][v][d]:.2f}" if d in k["selection_seconds"][v] else "-"
+                                 for d in TUNED_ON)
+                mark = "incomplete" if k["chosen"] is None else ("**yes**" if v == k["chosen"] else "")
+                name = f"{v} (today)" if v == k["today"] else v
+                lines.append(f"| {knob} | {name} | {' | '.join(auc)} | {score} | {' | '.join(diffs)} | {secs} | {mark} |")
         lines.append("")
     for j in judged:
         parts = [f"{d} {p['mean'] * 100:+.2f} [{p['low'] * 100:+.2f}, {p['high'] * 100:+.2f}]"

@@ -74,3 +74,21 @@ def test_the_combination_meets_the_goal_only_ahead_somewhere_and_within_three_ti
     short = {"mnist": bench("mnist", {"snn": [0.9] * 3})}
     with pytest.raises(SystemExit, match="need seeds 0, 1, 2, 3, 4"):
         rule.judge_combination(TODAY, short, "snn")
+
+
+def test_each_value_keeps_its_datasets_aucs_its_paired_difference_from_today_and_its_seconds():
+    benches = [bench("mnist", {"snn": [0.82, 0.825, 0.815]}, seconds=1.5, sampling__ascent_steps=30),
+               bench("cifar", {"snn": [0.79, 0.80, 0.81]}, seconds=2.5, sampling__ascent_steps=30),
+               bench("mnist", {"snn": [0.70] * 3}, sampling__seed_choice="hardest")]  # CIFAR-10 not run yet
+    knobs = rule.choose_knobs(TODAY, benches, "snn")
+    steps = knobs["sampling.ascent_steps"]
+    assert steps["per_dataset"]["30"] == pytest.approx({"mnist": 0.82, "cifar": 0.80})
+    mnist = steps["minus_today"]["30"]["mnist"]
+    assert mnist["mean"] == pytest.approx(0.02)
+    assert mnist["separable"] is True                                            # +2, +2.5, +1.5 points
+    assert steps["minus_today"]["30"]["cifar"]["separable"] is False             # -1, 0, +1
+    assert steps["selection_seconds"]["30"] == {"mnist": 1.5, "cifar": 2.5}
+    assert "10" not in steps["minus_today"]                                      # today is not paired with itself
+    table = rule.markdown({"snn": knobs}, [])
+    assert "| sampling.ascent_steps | 30 | 82.00 | 80.00 | 81.00 | **+2.00 [" in table
+    assert '| sampling.seed_choice | "hardest" | 70.00 | not run | - |' in table
