@@ -26,7 +26,7 @@ import json
 from pathlib import Path
 
 from alss_tui.runner.paired import paired_interval
-from bench_doc import at_seeds, load  # this folder is on sys.path
+from bench_doc import at_seeds, flat_config, load  # this folder is on sys.path
 
 KNOBS = ("sampling.ascent_steps", "sampling.ascent_step_size", "sampling.ascent_normalize",
          "sampling.seed_choice", "vae.epochs", "vae.latent_dim")
@@ -39,19 +39,9 @@ COST_LIMIT = 3.0
 _PER_RUN = {"name", "seed", "sampling.strategy"}
 
 
-def _flat(tree: dict, prefix: str = "") -> dict[str, object]:
-    out = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def moved_knobs(today: dict, doc: dict) -> dict[str, object]:
     """{knob: value} where `doc`'s config differs from today's; SystemExit when anything else differs."""
-    a, b = _flat(today["config"]), _flat(doc["config"])
+    a, b = flat_config(today), flat_config(doc)
     moved = {k: b.get(k) for k in sorted(set(a) | set(b)) if k not in _PER_RUN and a.get(k) != b.get(k)}
     others = [k for k in moved if k not in KNOBS]
     if others:
@@ -103,7 +93,7 @@ def choose_knobs(today: dict[str, dict], benches: list[dict], strategy: str) -> 
     runs: dict[str, dict[str, dict[str, dict]]] = {k: {} for k in KNOBS}  # knob -> value -> dataset -> bench
     today_label = {}
     for knob in KNOBS:
-        labels = {value_label(knob, _flat(today[d]["config"])[knob], _flat(today[d]["config"])[knob]) for d in TUNED_ON}
+        labels = {value_label(knob, flat_config(today[d])[knob], flat_config(today[d])[knob]) for d in TUNED_ON}
         if len(labels) != 1:
             raise SystemExit(f"{knob}: today's benches disagree ({', '.join(sorted(labels))})")
         today_label[knob] = labels.pop()
@@ -119,7 +109,7 @@ def choose_knobs(today: dict[str, dict], benches: list[dict], strategy: str) -> 
             continue  # today's recipe itself, or a combination: not a one-knob bench
         (knob, value), = moved.items()
         if auc_at(doc, strategy) is not None:
-            runs[knob].setdefault(value_label(knob, value, _flat(today[d]["config"])[knob]), {})[d] = doc
+            runs[knob].setdefault(value_label(knob, value, flat_config(today[d])[knob]), {})[d] = doc
     out = {}
     for knob, by_value in runs.items():
         today_value = today_label[knob]

@@ -5,11 +5,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from alss_tui.config import ADDED_LATER
 from alss_tui.runner.bench_report import largest_drop
 
 
 def load(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def flat_config(doc: dict) -> dict[str, object]:
+    """The bench's config as {"section.key": value}; a key added after the bench was recorded reads as it ran."""
+    out = dict(ADDED_LATER)
+    for section, keys in doc["config"].items():
+        if isinstance(keys, dict):
+            out.update({f"{section}.{key}": value for key, value in keys.items()})
+        else:
+            out[section] = keys
+    return out
 
 
 def at_seeds(sdoc: dict, values: list, seeds: tuple[int, ...]) -> list | None:

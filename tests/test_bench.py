@@ -120,3 +120,21 @@ def test_bench_on_the_validation_split_never_scores_the_test_split(home):
     test_bench = cli("bench", "--strategies", "random", "--seeds", "1", "--set", "data.validation_size=300",
                      "--summary-only", *TINY)
     assert test_bench.returncode == 1 and "no finished runs" in test_bench.stderr
+
+
+def test_a_key_added_later_keeps_older_benches_ids_at_the_value_they_ran_with():
+    import hashlib
+
+    from alss_tui import config as config_mod
+    from alss_tui.runner.bench import bench_id
+
+    cfg = config_mod.apply_overrides(config_mod.RunConfig(), ["task.evaluate_on=validation", "data.validation_size=100"])
+    body = config_mod.to_dict(cfg)  # what a bench recorded before task.class_balance existed:
+    for key in ("name", "seed"):
+        body.pop(key)
+    body["sampling"].pop("strategy")
+    body["task"].pop("class_balance")
+    recorded = hashlib.sha256(json.dumps({"config": body}, sort_keys=True).encode()).hexdigest()[:12]
+    assert bench_id(cfg) == recorded
+    leaning = config_mod.apply_overrides(cfg, ["task.class_balance=0.5"])
+    assert bench_id(leaning) != recorded

@@ -92,3 +92,11 @@ def test_each_value_keeps_its_datasets_aucs_its_paired_difference_from_today_and
     table = rule.markdown({"snn": knobs}, [])
     assert "| sampling.ascent_steps | 30 | 82.00 | 80.00 | 81.00 | **+2.00 [" in table
     assert '| sampling.seed_choice | "hardest" | 70.00 | not run | - |' in table
+
+
+def test_a_key_recorded_only_by_newer_benches_counts_as_moved_only_away_from_how_older_ones_ran():
+    newer = bench("mnist", {"snn": [0.81] * 3}, sampling__ascent_steps=30, task__class_balance=0.0)
+    assert rule.moved_knobs(TODAY["mnist"], newer) == {"sampling.ascent_steps": 30}  # TODAY has no class_balance
+    leaning = bench("mnist", {"snn": [0.81] * 3}, sampling__ascent_steps=30, task__class_balance=0.5)
+    with pytest.raises(SystemExit, match="task.class_balance, which Rule 2 does not tune"):
+        rule.moved_knobs(TODAY["mnist"], leaning)

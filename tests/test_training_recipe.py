@@ -82,3 +82,34 @@ def test_adaptive_step_fields_are_validated():
     with pytest.raises(ConfigError, match="task.max_steps"):
         apply_overrides(RunConfig(), ["task.epochs=10", "task.steps=500", "task.max_steps=400"])
     apply_overrides(RunConfig(), ["task.epochs=0", "task.steps=20000"])  # the cap binds only growing rounds
+
+
+class _LabelSpy(torch.nn.Module):
+    """A classifier that records the labels it trains on (each image's pixels hold its label)."""
+
+    def __init__(self, classes: int):
+        super().__init__()
+        self.head = torch.nn.Linear(1, classes)
+        self.seen: list[int] = []
+
+    def forward(self, x):
+        if self.training:
+            self.seen += x.flatten(1)[:, 0].round().long().tolist()
+        return self.head(x.flatten(1)[:, :1])
+
+
+@pytest.mark.parametrize("balance, rare_share", [(0.0, 0.1), (0.5, 0.25), (1.0, 0.5)])
+def test_class_balance_leans_the_draws_toward_the_rarely_labelled_class(balance, rare_share):
+    y = torch.tensor([0] * 90 + [1] * 10)  # 9 : 1; square-root sampling gives 3 : 1
+    x = y.float().view(-1, 1, 1, 1).expand(-1, 1, 2, 2).contiguous()
+    spy = _LabelSpy(2)
+    cfg = TaskConfig(steps=400, epochs=0, batch_size=50, class_balance=balance)
+    list(training.train_classifier(spy, x, y, cfg, 0, torch.device("cpu"), 0))
+    share = sum(spy.seen) / len(spy.seen)  # 20,000 draws: a standard error under 0.004
+    assert share == pytest.approx(rare_share, abs=0.02)
+
+
+def test_class_balance_must_lie_between_items_alike_and_classes_alike():
+    with pytest.raises(ConfigError, match="task.class_balance: must be between 0"):
+        apply_overrides(RunConfig(), ["task.class_balance=1.5"])
+    assert apply_overrides(RunConfig(), ["task.class_balance=0.5"]).task.class_balance == 0.5

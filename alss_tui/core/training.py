@@ -89,10 +89,19 @@ def round_steps(cfg: TaskConfig, labelled: int) -> int:
     return min(cfg.max_steps, max(cfg.steps, math.ceil(cfg.epochs * labelled / cfg.batch_size)))
 
 
+def class_balanced_weights(y: torch.Tensor, balance: float) -> torch.Tensor:
+    """Each item's draw weight, n_c ** -balance for an item of a class with n_c labels."""
+    counts = torch.bincount(y.cpu())
+    return counts[y.cpu()].double() ** -balance
+
+
 def train_classifier(model: nn.Module, x: Images | torch.Tensor, y: torch.Tensor, cfg: TaskConfig,
                      seed: int, device: torch.device, round: int,
                      optimizer: torch.optim.Optimizer | None = None) -> Iterator[Event]:
-    """`round_steps` Adam steps on mini-batches drawn with replacement from (x, y)."""
+    """`round_steps` Adam steps on mini-batches drawn with replacement from (x, y).
+
+    Items are drawn alike, or leaning toward rare classes by `cfg.class_balance`.
+    """
     x = as_images(x)
     gen = torch_generator(seed)
     opt = optimizer or make_task_optimizer(model, cfg)
@@ -102,9 +111,11 @@ def train_classifier(model: nn.Module, x: Images | torch.Tensor, y: torch.Tensor
     throttle = ProgressThrottle("task", round, steps)
     model.train()
     window, running = max(1, steps // 10), []
+    draw = class_balanced_weights(y, cfg.class_balance) if cfg.class_balance > 0 else None
     for step in range(steps):
         set_learning_rate(opt, scheduled_lr(cfg, step, steps))
-        idx = torch.randint(n, (batch,), generator=gen)
+        idx = torch.randint(n, (batch,), generator=gen) if draw is None else \
+            torch.multinomial(draw, batch, replacement=True, generator=gen)
         xb, yb = x.batch(idx), y[idx]
         if cfg.augment_shift:
             xb = random_shift(xb, cfg.augment_shift, gen)

@@ -50,9 +50,10 @@ def bench_id(cfg: RunConfig) -> str:
     body.pop("name")
     body.pop("seed")
     body["sampling"].pop("strategy")
-    if body["task"].get("evaluate_on") == "test":
-        # Scored on the test split, as every bench was before the option existed: same id.
-        body["task"].pop("evaluate_on")
+    for dotted, earlier in config_mod.ADDED_LATER.items():
+        section, key = dotted.split(".")
+        if body[section].get(key) == earlier:
+            body[section].pop(key)  # as every bench was before the key existed: same id
     return _digest({"config": body})
 
 
