@@ -1,9 +1,10 @@
-"""Rule 3 of experiments/default-rule.md (warm start; candidates per pick), applied to validation benches.
+"""Rules 3 and 4 of experiments/default-rule.md (warm start; candidates per pick; class-balanced draws), on validation benches.
 
     python experiments/apply_recipe_rule.py \\
         --restart-mnist results/rule1-mnist.json --restart-longtail ... --restart-cifar ... \\
         --warm-mnist W.json --warm-longtail ... --warm-cifar ... \\
-        [--cpp 30 mnist A.json --cpp 30 longtail B.json --cpp 100 mnist C.json ...] [--out verdict.json]
+        [--cpp 30 mnist A.json --cpp 30 longtail B.json --cpp 100 mnist C.json ...] \\
+        [--balance 0.5 mnist D.json --balance 0.5 longtail ... --balance 1 cifar ...] [--out verdict.json]
 
 Every file is `alss-tui bench ... --evaluate-on validation --json` output; the
 --restart-* files are Rule 1's benches (restarts, candidates per pick 10). The rule,
@@ -20,6 +21,11 @@ MNIST and the long tail on all of seeds 0-2 with mean labels within 10 % of the
 fewest of any Rule 1 strategy that reached it on seeds 0-2. The smallest such value
 is confirmed at 5 seeds (when its files hold seeds 3-4) against Rule 1's 5-seed
 fewest, with selection seconds within 3x of today's.
+
+Rule 4 (--balance VALUE DATASET FILE): task.class_balance 0.5 and 1 against today's
+warm start (the --warm-* benches) with Rule 3a's test: fewer runs falling over a point,
+margin-sub on no dataset separably lower, mean change not below -0.3 point; of the
+values that pass, the one with the larger mean change is chosen, else 0 stays.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ def run_drops(sdoc: dict, seeds: tuple[int, ...]) -> list[float] | None:
 
 
 def _cells(docs: dict[str, dict], label: str) -> dict[str, dict[str, list[float]]]:
-    """{dataset: {strategy: per-seed largest drop}} over the warm-start comparison's cells."""
+    """{dataset: {strategy: per-seed largest drop}} over a recipe comparison's cells."""
     out = {}
     for d in DATASETS:
         out[d] = {}
@@ -66,24 +72,51 @@ def _cells(docs: dict[str, dict], label: str) -> dict[str, dict[str, list[float]
     return out
 
 
-def rule_3a(restart: dict[str, dict], warm: dict[str, dict]) -> dict:
-    for label, docs in (("restart", restart), ("warm", warm)):
+def compare_recipes(base: dict[str, dict], candidate: dict[str, dict], base_label: str, label: str) -> dict:
+    """A recipe against another over margin-sub, margin and random at seeds 0-2 on the three datasets.
+
+    Runs falling more than a point in each; margin-sub's AUC, candidate minus base, paired by
+    seed per dataset; "qualifies" as Rules 3a and 4 word it (fewer falling runs, no
+    dataset separably lower, mean change not below -0.3 point).
+    """
+    for name, docs in ((base_label, base), (label, candidate)):
         for d in DATASETS:
-            _need_validation(f"{label} {d}", docs[d])
-    drops = {"restart": _cells(restart, "restart"), "warm": _cells(warm, "warm")}
+            _need_validation(f"{name} {d}", docs[d])
+    drops = {base_label: _cells(base, base_label), label: _cells(candidate, label)}
     over = {k: sum(x > DROP_LIMIT for d in v.values() for runs in d.values() for x in runs) for k, v in drops.items()}
-    paired, means = {}, []
+    paired = {}
     for d in DATASETS:
-        w = at_seeds(warm[d]["strategies"]["margin-sub"], warm[d]["strategies"]["margin-sub"]["auc"]["per_seed"], SEEDS)
-        r = at_seeds(restart[d]["strategies"]["margin-sub"], restart[d]["strategies"]["margin-sub"]["auc"]["per_seed"], SEEDS)
-        paired[d] = paired_interval([a - b for a, b in zip(w, r)])
-        means.append(paired[d]["mean"])
-    mean_change = sum(means) / len(means)
+        mine, theirs = (at_seeds(docs[d]["strategies"]["margin-sub"], docs[d]["strategies"]["margin-sub"]["auc"]["per_seed"],
+                                 SEEDS) for docs in (candidate, base))
+        paired[d] = paired_interval([a - b for a, b in zip(mine, theirs)])
+    mean_change = sum(p["mean"] for p in paired.values()) / len(paired)
     separably_lower = [d for d in DATASETS if paired[d]["high"] is not None and paired[d]["high"] < 0]
-    adopt = over["warm"] < over["restart"] and not separably_lower and mean_change >= -MEAN_LOSS_LIMIT
-    return {"runs": 3 * len(WARM_STRATEGIES) * len(SEEDS), "runs_over_a_point": over, "largest_drops": drops,
-            "margin_sub_warm_minus_restart": paired, "mean_change": mean_change,
-            "separably_lower_on": separably_lower, "adopt_warm_start": adopt}
+    qualifies = over[label] < over[base_label] and not separably_lower and mean_change >= -MEAN_LOSS_LIMIT
+    return {"runs": len(DATASETS) * len(WARM_STRATEGIES) * len(SEEDS), "runs_over_a_point": over,
+            "largest_drops": drops, "margin_sub_minus": paired, "mean_change": mean_change,
+            "separably_lower_on": separably_lower, "qualifies": qualifies}
+
+
+def rule_3a(restart: dict[str, dict], warm: dict[str, dict]) -> dict:
+    c = compare_recipes(restart, warm, "restart", "warm")
+    return {"runs": c["runs"], "runs_over_a_point": c["runs_over_a_point"], "largest_drops": c["largest_drops"],
+            "margin_sub_warm_minus_restart": c["margin_sub_minus"], "mean_change": c["mean_change"],
+            "separably_lower_on": c["separably_lower_on"], "adopt_warm_start": c["qualifies"]}
+
+
+def rule_4(warm: dict[str, dict], balanced: dict[float, dict[str, dict]]) -> dict:
+    """Each class_balance value against today's warm start; the qualifying value with the larger gain wins."""
+    values = {}
+    for value, docs in sorted(balanced.items()):
+        missing = [d for d in DATASETS if d not in docs]
+        if missing:
+            raise SystemExit(f"--balance {value:g}: no {', '.join(missing)} bench")
+        c = compare_recipes(warm, docs, "today", "balanced")
+        c["labels"] = labels_rows(docs, docs, SEEDS)  # item 7 under the same value, beside the verdict
+        values[value] = c
+    qualifying = [v for v in values if values[v]["qualifies"]]
+    chosen = max(qualifying, key=lambda v: values[v]["mean_change"]) if qualifying else 0.0
+    return {"values": values, "chosen": chosen}
 
 
 def labels_rows(rule1: dict[str, dict], candidate: dict[str, dict], seeds: tuple[int, ...]) -> list[dict]:
@@ -149,6 +182,19 @@ def markdown(verdict: dict) -> str:
         c = b["five_seed_confirmation"]
         lines.append(f"\nSmallest value meeting item 7: {b['smallest_meeting']}; 5-seed confirmation: "
                      f"{'not run' if c is None else ('holds' if c['holds'] else 'fails')}")
+    r4 = verdict.get("4")
+    if r4:
+        lines += ["", "4: class_balance against today's warm start (0), seeds 0-2", "",
+                  "| class_balance | runs over a point (today's) | margin-sub minus today: "
+                  + " | ".join(DATASETS) + " | mean change | qualifies |",
+                  "|---:|---:|" + "---:|" * (len(DATASETS) + 1) + "---|"]
+        for value, v in r4["values"].items():
+            cells = [f"{p['mean'] * 100:+.2f} [{p['low'] * 100:+.2f}, {p['high'] * 100:+.2f}]"
+                     for p in v["margin_sub_minus"].values()]
+            lines.append(f"| {value:g} | {v['runs_over_a_point']['balanced']} of {v['runs']} "
+                         f"({v['runs_over_a_point']['today']}) | " + " | ".join(cells) +
+                         f" | {v['mean_change'] * 100:+.2f} | {'yes' if v['qualifies'] else 'no'} |")
+        lines.append(f"\nChosen task.class_balance: **{r4['chosen']:g}**")
     return "\n".join(lines)
 
 
@@ -159,6 +205,8 @@ if __name__ == "__main__":
         ap.add_argument(f"--warm-{d}", type=Path, help=f"the warm-start bench of {d}")
     ap.add_argument("--cpp", nargs=3, action="append", default=[], metavar=("VALUE", "DATASET", "FILE"),
                     help="a candidates-per-pick bench (mnist or longtail); repeatable")
+    ap.add_argument("--balance", nargs=3, action="append", default=[], metavar=("VALUE", "DATASET", "FILE"),
+                    help="a task.class_balance bench (Rule 4; needs the --warm-* benches); repeatable")
     ap.add_argument("--out", type=Path, help="write the verdicts here (JSON)")
     args = ap.parse_args()
     restart = {d: load(getattr(args, f"restart_{d}")) for d in DATASETS}
@@ -170,6 +218,13 @@ if __name__ == "__main__":
         cpp.setdefault(int(value), {})[d] = load(Path(path))
     if cpp:
         verdict["3b"] = rule_3b(restart, cpp)
+    balanced: dict[float, dict[str, dict]] = {}
+    for value, d, path in args.balance:
+        balanced.setdefault(float(value), {})[d] = load(Path(path))
+    if balanced:
+        if "3a" not in verdict:
+            raise SystemExit("--balance: Rule 4 compares with today's warm start; give the --warm-* benches")
+        verdict["4"] = rule_4({d: load(getattr(args, f"warm_{d}")) for d in DATASETS}, balanced)
     print(markdown(verdict))
     if args.out:
         args.out.write_text(json.dumps(verdict, indent=1) + "\n", encoding="utf-8")

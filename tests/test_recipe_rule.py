@@ -1,4 +1,4 @@
-"""Rule 3 (experiments/apply_recipe_rule.py) on hand-made validation benches with known verdicts."""
+"""Rules 3 and 4 (experiments/apply_recipe_rule.py) on hand-made validation benches with known verdicts."""
 
 from __future__ import annotations
 
@@ -103,3 +103,32 @@ def test_fewest_counts_only_strategies_that_reached_on_every_seed():
     doc = bench(**{"a": strategy(RISING, {"0.95": [100, None, 100]}), "b": strategy(RISING, {"0.95": [300, 300, 300]})})
     assert rule.fewest(doc, "0.95", (0, 1, 2)) == (300, "b")
     assert rule.mean_labels(doc["strategies"]["a"], "0.95", (0, 2)) == 100
+
+
+def test_rule_4_chooses_the_qualifying_balance_with_the_larger_gain_and_keeps_0_when_none_qualifies():
+    today = docs({"margin-sub": RISING, "margin": RISING, "random": FALLING})            # 9 runs fall
+    half = docs({"margin-sub": [[0.50, 0.61, 0.71]] * 3, "margin": RISING, "random": RISING})  # +0.67 point
+    full = docs({"margin-sub": [[0.50, 0.62, 0.72]] * 3, "margin": RISING, "random": RISING})  # +1.33 points
+    verdict = rule.rule_4(today, {0.5: half, 1.0: full})
+    assert verdict["values"][0.5]["runs_over_a_point"] == {"today": 9, "balanced": 0}
+    assert verdict["values"][0.5]["qualifies"] and verdict["values"][1.0]["qualifies"]
+    assert verdict["chosen"] == 1.0
+    worse = docs({"margin-sub": [[0.50, 0.59, 0.69]] * 3, "margin": RISING, "random": RISING})  # -0.67 point
+    still = docs({"margin-sub": RISING, "margin": RISING, "random": FALLING})                  # 9 runs fall again
+    verdict = rule.rule_4(today, {0.5: worse, 1.0: still})
+    assert not verdict["values"][0.5]["qualifies"] and not verdict["values"][1.0]["qualifies"]
+    assert verdict["chosen"] == 0.0
+    with pytest.raises(SystemExit, match="no cifar bench"):
+        rule.rule_4(today, {0.5: {d: half[d] for d in ("mnist", "longtail")}})
+
+
+def test_rule_4_gives_item_7_s_labels_under_the_same_balance_beside_the_verdict():
+    reach = {"0.95": [200, 200, 200], "0.97": [300, 300, 300], "0.98": [500, 500, 500], "0.90": [300, 300, 300]}
+    slow = dict(reach, **{"0.95": [300, 300, 300]})
+    balanced = {d: bench(**{"margin-sub": strategy(RISING, slow), "margin": strategy(RISING, reach),
+                            "random": strategy(RISING, {})}) for d in rule.DATASETS}
+    today = docs({"margin-sub": RISING, "margin": RISING, "random": RISING})
+    rows = rule.rule_4(today, {1.0: balanced})["values"][1.0]["labels"]
+    row = next(r for r in rows if r["dataset"] == "mnist" and r["target"] == "0.95")
+    assert (row["margin_sub"], row["fewest"], row["by"], row["within"]) == (300, 200, "margin", False)
+    assert next(r for r in rows if r["dataset"] == "longtail" and r["target"] == "0.90")["within"] is True
