@@ -72,6 +72,13 @@ def _cells(docs: dict[str, dict], label: str) -> dict[str, dict[str, list[float]
     return out
 
 
+def paired_auc(candidate: dict, base: dict, strategy: str) -> dict:
+    """`strategy`'s AUC in one dataset's candidate bench minus its base bench, paired over seeds 0-2."""
+    mine, theirs = (at_seeds(doc["strategies"][strategy], doc["strategies"][strategy]["auc"]["per_seed"], SEEDS)
+                    for doc in (candidate, base))
+    return paired_interval([a - b for a, b in zip(mine, theirs)])
+
+
 def compare_recipes(base: dict[str, dict], candidate: dict[str, dict], base_label: str, label: str) -> dict:
     """A recipe against another over margin-sub, margin and random at seeds 0-2 on the three datasets.
 
@@ -84,11 +91,7 @@ def compare_recipes(base: dict[str, dict], candidate: dict[str, dict], base_labe
             _need_validation(f"{name} {d}", docs[d])
     drops = {base_label: _cells(base, base_label), label: _cells(candidate, label)}
     over = {k: sum(x > DROP_LIMIT for d in v.values() for runs in d.values() for x in runs) for k, v in drops.items()}
-    paired = {}
-    for d in DATASETS:
-        mine, theirs = (at_seeds(docs[d]["strategies"]["margin-sub"], docs[d]["strategies"]["margin-sub"]["auc"]["per_seed"],
-                                 SEEDS) for docs in (candidate, base))
-        paired[d] = paired_interval([a - b for a, b in zip(mine, theirs)])
+    paired = {d: paired_auc(candidate[d], base[d], "margin-sub") for d in DATASETS}
     mean_change = sum(p["mean"] for p in paired.values()) / len(paired)
     separably_lower = [d for d in DATASETS if paired[d]["high"] is not None and paired[d]["high"] < 0]
     qualifies = over[label] < over[base_label] and not separably_lower and mean_change >= -MEAN_LOSS_LIMIT
@@ -113,6 +116,8 @@ def rule_4(warm: dict[str, dict], balanced: dict[float, dict[str, dict]]) -> dic
             raise SystemExit(f"--balance {value:g}: no {', '.join(missing)} bench")
         c = compare_recipes(warm, docs, "today", "balanced")
         c["labels"] = labels_rows(docs, docs, SEEDS)  # item 7 under the same value, beside the verdict
+        c["minus_today_by_strategy"] = {d: {s: paired_auc(docs[d], warm[d], s) for s in WARM_STRATEGIES}
+                                        for d in DATASETS}
         values[value] = c
     qualifying = [v for v in values if values[v]["qualifies"]]
     chosen = max(qualifying, key=lambda v: values[v]["mean_change"]) if qualifying else 0.0
@@ -194,6 +199,15 @@ def markdown(verdict: dict) -> str:
             lines.append(f"| {value:g} | {v['runs_over_a_point']['balanced']} of {v['runs']} "
                          f"({v['runs_over_a_point']['today']}) | " + " | ".join(cells) +
                          f" | {v['mean_change'] * 100:+.2f} | {'yes' if v['qualifies'] else 'no'} |")
+        for value, v in r4["values"].items():
+            lines += ["", f"class_balance {value:g}: each strategy minus today (AUC points, paired over seeds 0-2)", ""]
+            for d, by in v["minus_today_by_strategy"].items():
+                lines.append(f"- {d}: " + "; ".join(f"{s} {p['mean'] * 100:+.2f} [{p['low'] * 100:+.2f}, "
+                                                      f"{p['high'] * 100:+.2f}]" for s, p in by.items()))
+            lines.append("- margin-sub's mean labels (fewest of the three under the same value): " + "; ".join(
+                f"{r['dataset']} {float(r['target']) * 100:g}% "
+                + ("never" if r["margin_sub"] is None else f"{r['margin_sub']:.0f}")
+                + (f" ({r['fewest']:.0f} {r['by']})" if r["fewest"] is not None else "") for r in v["labels"]))
         lines.append(f"\nChosen task.class_balance: **{r4['chosen']:g}**")
     return "\n".join(lines)
 
