@@ -25,3 +25,12 @@ def test_reference_labeller_trains_once_caches_and_labels_like_its_accuracy(home
     # A labelling function gets float images (what SI decodes), so the stored bytes are converted.
     labels = np.array(reference_oracle._label(data, to_float(test.images, ds.pixel_scale), SMALL))
     assert abs(np.mean(labels == test.labels) - accuracy) < 1e-6
+
+
+def test_the_reference_key_does_not_move_with_a_run_s_recipe_defaults():
+    # The key also seeds the reference's training: a moved key is another oracle, and SI
+    # figures recorded with the old one no longer reproduce. This is the MNIST reference's
+    # key as it was before warm start and class_balance came into the run recipe.
+    assert reference_oracle.reference_key(DataConfig(dataset="mnist", data_root="x")) == "73ff00aef4c02f2def94"
+    leaning = TaskConfig(**{**vars(reference_oracle.REFERENCE_RECIPE), "class_balance": 0.5})
+    assert reference_oracle.reference_key(DataConfig(dataset="mnist", data_root="x"), leaning) != "73ff00aef4c02f2def94"

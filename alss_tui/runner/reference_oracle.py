@@ -23,24 +23,35 @@ from alss_tui.errors import ConfigError
 
 # Wider and longer than a strategy's recipe: the stand-in oracle should be near the data's ceiling.
 REFERENCE_RECIPE = TaskConfig(width=32, steps=3000, batch_size=128, lr=2e-3, weight_decay=5e-4,
-                              lr_schedule="cosine", epochs=0)  # a fixed 3,000 steps
+                              lr_schedule="cosine", epochs=0,  # a fixed 3,000 steps
+                              class_balance=0.0, restart_each_round=True)  # whatever a run's recipe defaults to
+# Recipe fields added after references were cached, at the value those were trained
+# with: left out of the cache key (which also seeds the training), so they stay valid.
+_ADDED_AFTER_REFERENCES = {"class_balance": 0.0}
 ROOT_VARIABLES = {"mnist": "ALSS_MNIST_ROOT", "cifar10": "ALSS_CIFAR10_ROOT"}
 _loaded: dict[str, object] = {}
+
+
+def reference_key(data: DataConfig, recipe: TaskConfig = REFERENCE_RECIPE) -> str:
+    """The cache key of a reference model, which also seeds its training."""
+    from alss_tui.config import to_dict, RunConfig
+    from alss_tui.runner.bench import _digest
+
+    fields = {k: v for k, v in vars(recipe).items() if _ADDED_AFTER_REFERENCES.get(k, object()) != v}
+    return _digest({"data": to_dict(RunConfig(data=data))["data"], "recipe": fields}, 20)
 
 
 def _reference(data: DataConfig, recipe: TaskConfig = REFERENCE_RECIPE):
     """(model, test accuracy) for this dataset, trained once and cached."""
     import torch
 
-    from alss_tui.config import to_dict, RunConfig
     from alss_tui.core import training
     from alss_tui.core.pool_images import PoolImages
     from alss_tui.data.loaders import load_dataset
     from alss_tui.models.classifier import SmallCNN
-    from alss_tui.runner.bench import _digest
     from alss_tui.store.home import pool_cache_dir, resolve_home
 
-    key = _digest({"data": to_dict(RunConfig(data=data))["data"], "recipe": vars(recipe)}, 20)
+    key = reference_key(data, recipe)
     if key in _loaded:
         return _loaded[key]
     ds = load_dataset(data, pool_cache_dir(resolve_home()))
