@@ -128,7 +128,8 @@ def test_a_key_added_later_keeps_older_benches_ids_at_the_value_they_ran_with():
     from alss_tui import config as config_mod
     from alss_tui.runner.bench import bench_id
 
-    cfg = config_mod.apply_overrides(config_mod.RunConfig(), ["task.evaluate_on=validation", "data.validation_size=100"])
+    cfg = config_mod.apply_overrides(config_mod.RunConfig(), ["task.evaluate_on=validation", "data.validation_size=100",
+                                                              "task.class_balance=0"])  # as every run drew before
     body = config_mod.to_dict(cfg)  # what a bench recorded before task.class_balance existed:
     for key in ("name", "seed"):
         body.pop(key)
@@ -136,5 +137,5 @@ def test_a_key_added_later_keeps_older_benches_ids_at_the_value_they_ran_with():
     body["task"].pop("class_balance")
     recorded = hashlib.sha256(json.dumps({"config": body}, sort_keys=True).encode()).hexdigest()[:12]
     assert bench_id(cfg) == recorded
-    leaning = config_mod.apply_overrides(cfg, ["task.class_balance=0.5"])
+    leaning = config_mod.apply_overrides(cfg, ["task.class_balance=1"])
     assert bench_id(leaning) != recorded
