@@ -291,7 +291,10 @@ def to_dict(cfg: RunConfig) -> dict:
     return out
 
 
-def load(path: Path | str) -> RunConfig:
+def load(path: Path | str, recorded: bool = False) -> RunConfig:
+    """A config file; `recorded` for one a run wrote when it was created (config.toml of a
+    run folder): a key it lacks was added later, so it takes the value the run was made
+    with (ADDED_LATER), not today's default, and a resumed run keeps its recipe."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -303,6 +306,12 @@ def load(path: Path | str) -> RunConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    if recorded:
+        for dotted, earlier in ADDED_LATER.items():
+            section, key = dotted.split(".")
+            node = data.setdefault(section, {})
+            if isinstance(node, dict):  # anything else is reported by from_dict
+                node.setdefault(key, earlier)
     return from_dict(data)
 
 

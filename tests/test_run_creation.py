@@ -27,6 +27,19 @@ def test_create_run_writes_the_folder_and_registers_it(home):
     assert (doc["name"], doc["seed"], doc["strategy"]) == ("made", 7, cfg.sampling.strategy)
 
 
+def test_a_run_recorded_before_a_key_existed_resumes_with_the_value_it_ran_with(home, tmp_path):
+    from alss_tui import config as config_mod
+
+    folder = create_run(home, RunConfig(name="older"))
+    text = folder.config_path.read_text(encoding="utf-8")
+    assert "class_balance = 1.0" in text  # today's runs record the key ...
+    folder.config_path.write_text(text.replace("class_balance = 1.0\n", ""), encoding="utf-8")
+    assert folder.load_config().task.class_balance == 0.0  # ... an older run's folder lacks it: drawn alike
+    own = tmp_path / "mine.toml"  # a person's config file without the key gets today's default
+    own.write_text('name = "mine"\n[task]\nwidth = 8\n', encoding="utf-8")
+    assert config_mod.load(own).task.class_balance == 1.0
+
+
 def test_launch_marks_the_run_starting_and_refuses_a_live_one(home, monkeypatch):
     started: list[str] = []
     monkeypatch.setattr("alss_tui.runner.launch.start_detached", lambda h, folder: started.append(folder.run_id) or 4242)

@@ -119,7 +119,7 @@ class RunFolder:
 
     def load_config(self) -> RunConfig:
         try:
-            return config_mod.load(self.config_path)
+            return config_mod.load(self.config_path, recorded=True)
         except ConfigError as exc:
             raise StoreError(f"run {self.run_id}: {exc}") from None
 
