@@ -12,7 +12,8 @@ today's bench of the same dataset, so a file that moves anything else is refused
 
 The rule, as committed before these runs: per strategy and knob, the value with the
 highest validation AUC averaged over MNIST and CIFAR-10 (seeds 0-2); today's value
-stays unless another beats it by more than 0.2 point. The chosen combination, at 5
+stays unless another beats it by more than 0.2 point. A knob is decided only once
+every value the rule lists has run on both datasets. The chosen combination, at 5
 seeds on the three datasets, is then compared with the default (`margin-sub`, Rule
 1's benches) by the paired 95 % Student-t interval of the AUC difference; the goal:
 an interval above 0 on at least one dataset at no more than 3x the default's
@@ -30,6 +31,11 @@ from bench_doc import at_seeds, flat_config, load  # this folder is on sys.path
 
 KNOBS = ("sampling.ascent_steps", "sampling.ascent_step_size", "sampling.ascent_normalize",
          "sampling.seed_choice", "vae.epochs", "vae.latent_dim")
+# The values the rule tries, as value_label names them: a knob is decided once all have run.
+RULE_VALUES = {"sampling.ascent_steps": {"3", "10", "30"}, "sampling.ascent_step_size": {"0.05", "0.2", "0.5"},
+               "sampling.ascent_normalize": {"true", "false"},
+               "sampling.seed_choice": {'"random"', '"hardest"', '"uncertain"'},
+               "vae.epochs": {"x0.5", "x1", "x2"}, "vae.latent_dim": {"x0.5", "x1", "x2"}}
 TUNED_ON = ("mnist", "cifar")
 SEEDS = (0, 1, 2)
 MARGIN = 0.002  # another value must beat today's by more than 0.2 point
@@ -120,8 +126,8 @@ def choose_knobs(today: dict[str, dict], benches: list[dict], strategy: str) -> 
                   for v, per in by_value.items() if v != today_value and today_value in by_value}
         seconds = {v: {d: _seconds(doc, strategy) for d, doc in per.items()} for v, per in by_value.items()}
         entry = {"today": today_value, "scores": complete, "per_dataset": per_dataset, "minus_today": paired,
-                 "selection_seconds": seconds, "chosen": None}  # None: its runs are not all there yet
-        if today_value in complete and len(complete) >= 2:
+                 "selection_seconds": seconds, "chosen": None}  # None: not every value has run on both
+        if RULE_VALUES[knob] <= set(complete):
             best = max(complete, key=complete.get)
             entry["chosen"] = best if complete[best] - complete[today_value] > MARGIN else today_value
         out[knob] = entry

@@ -45,15 +45,19 @@ def test_a_value_is_chosen_only_when_it_beats_today_by_more_than_a_fifth_of_a_po
                bench("mnist", {"snn": [0.803] * 3}, sampling__ascent_steps=3),
                bench("cifar", {"snn": [0.80] * 3}, sampling__ascent_steps=3),    # +0.15 mean: not enough
                bench("mnist", {"snn": [0.802] * 3}, vae__epochs=8),
-               bench("cifar", {"snn": [0.80] * 3}, vae__epochs=40)]              # x2 on both: +0.1 mean
+               bench("cifar", {"snn": [0.80] * 3}, vae__epochs=40),              # x2 on both: +0.1 mean
+               bench("mnist", {"snn": [0.79] * 3}, vae__epochs=2),
+               bench("cifar", {"snn": [0.79] * 3}, vae__epochs=10)]              # x0.5 on both: -1 point
     chosen = rule.choose_knobs(TODAY, benches, "snn")
     assert chosen["sampling.ascent_steps"]["chosen"] == "30"
     assert chosen["sampling.ascent_steps"]["scores"]["30"] == pytest.approx(0.805)
-    assert chosen["vae.epochs"]["scores"].keys() == {"x1", "x2"} and chosen["vae.epochs"]["chosen"] == "x1"
+    assert chosen["vae.epochs"]["scores"].keys() == {"x0.5", "x1", "x2"} and chosen["vae.epochs"]["chosen"] == "x1"
     assert chosen["sampling.seed_choice"]["chosen"] is None  # no other value run yet
-    del benches[1]  # a value run on MNIST only is not scored
+    del benches[1]  # a value run on MNIST only is not scored, and the knob waits for it
     steps = rule.choose_knobs(TODAY, benches, "snn")["sampling.ascent_steps"]
-    assert steps["scores"].keys() == {"10", "3"} and steps["chosen"] == "10"
+    assert steps["scores"].keys() == {"10", "3"} and steps["chosen"] is None
+    del benches[-2:]  # x0.5 not run: vae.epochs is not decided on x1 and x2 alone
+    assert rule.choose_knobs(TODAY, benches, "snn")["vae.epochs"]["chosen"] is None
 
 
 def test_a_bench_that_moves_anything_but_a_knob_is_refused():
