@@ -28,6 +28,7 @@ from pathlib import Path
 
 from alss_tui.runner.paired import paired_interval
 from bench_doc import at_seeds, flat_config, load  # this folder is on sys.path
+from summary_to_markdown import _interval  # the report's own formatter
 
 KNOBS = ("sampling.ascent_steps", "sampling.ascent_step_size", "sampling.ascent_normalize",
          "sampling.seed_choice", "vae.epochs", "vae.latent_dim")
@@ -153,13 +154,6 @@ def judge_combination(default: dict[str, dict], combination: dict[str, dict], st
             "goal_met": bool(ahead) and ratio <= COST_LIMIT}
 
 
-def _interval(p: dict | None) -> str:
-    if not p or p["low"] is None:
-        return "-"
-    text = f"{p['mean'] * 100:+.2f} [{p['low'] * 100:+.2f}, {p['high'] * 100:+.2f}]"
-    return f"**{text}**" if p["separable"] else text
-
-
 def markdown(choices: dict[str, dict], judged: list[dict]) -> str:
     lines = []
     for strategy, knobs in choices.items():
@@ -172,7 +166,7 @@ def markdown(choices: dict[str, dict], judged: list[dict]) -> str:
             for v, per in k["per_dataset"].items():
                 auc = [f"{per[d] * 100:.2f}" if d in per else "not run" for d in TUNED_ON]
                 score = f"{k['scores'][v] * 100:.2f}" if v in k["scores"] else "-"
-                diffs = [_interval(k["minus_today"].get(v, {}).get(d)) for d in TUNED_ON]
+                diffs = [_interval(p) if (p := k["minus_today"].get(v, {}).get(d)) else "-" for d in TUNED_ON]
                 secs = ", ".join(f"{k['selection_seconds'][v][d]:.2f}" if d in k["selection_seconds"][v] else "-"
                                  for d in TUNED_ON)
                 mark = "incomplete" if k["chosen"] is None else ("**yes**" if v == k["chosen"] else "")
@@ -180,8 +174,7 @@ def markdown(choices: dict[str, dict], judged: list[dict]) -> str:
                 lines.append(f"| {knob} | {name} | {' | '.join(auc)} | {score} | {' | '.join(diffs)} | {secs} | {mark} |")
         lines.append("")
     for j in judged:
-        parts = [f"{d} {p['mean'] * 100:+.2f} [{p['low'] * 100:+.2f}, {p['high'] * 100:+.2f}]"
-                 for d, p in j["minus_default"].items()]
+        parts = [f"{d} {_interval(p)}" for d, p in j["minus_default"].items()]
         lines.append(f"{j['strategy']} (chosen knobs) minus {DEFAULT}: " + "; ".join(parts) +
                      f"; selection {j['cost_ratio']:.2f}x; goal met: **{'yes' if j['goal_met'] else 'no'}**")
     return "\n".join(lines)

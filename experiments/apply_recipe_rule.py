@@ -36,6 +36,7 @@ from pathlib import Path
 
 from alss_tui.runner.paired import paired_interval
 from bench_doc import at_seeds, fewest, load, mean_labels, seed_drops  # this folder is on sys.path
+from summary_to_markdown import _interval  # the report's own formatter
 
 DATASETS = ("mnist", "longtail", "cifar")
 SEEDS = (0, 1, 2)
@@ -171,7 +172,7 @@ def markdown(verdict: dict) -> str:
         lines += [f"3a: runs falling over a point between rounds, of {a['runs']}: restart {a['runs_over_a_point']['restart']}, "
                   f"warm start {a['runs_over_a_point']['warm']}; margin-sub warm minus restart (AUC points):"]
         for d, p in a["margin_sub_warm_minus_restart"].items():
-            lines.append(f"- {d}: {p['mean'] * 100:+.2f} [{p['low'] * 100:+.2f}, {p['high'] * 100:+.2f}]")
+            lines.append(f"- {d}: {_interval(p)}")
         lines.append(f"- mean change {a['mean_change'] * 100:+.2f}; adopt warm start: **{'yes' if a['adopt_warm_start'] else 'no'}**")
     b = verdict.get("3b")
     if b:
@@ -194,16 +195,14 @@ def markdown(verdict: dict) -> str:
                   + " | ".join(DATASETS) + " | mean change | qualifies |",
                   "|---:|---:|" + "---:|" * (len(DATASETS) + 1) + "---|"]
         for value, v in r4["values"].items():
-            cells = [f"{p['mean'] * 100:+.2f} [{p['low'] * 100:+.2f}, {p['high'] * 100:+.2f}]"
-                     for p in v["margin_sub_minus"].values()]
+            cells = [_interval(p) for p in v["margin_sub_minus"].values()]
             lines.append(f"| {value:g} | {v['runs_over_a_point']['balanced']} of {v['runs']} "
                          f"({v['runs_over_a_point']['today']}) | " + " | ".join(cells) +
                          f" | {v['mean_change'] * 100:+.2f} | {'yes' if v['qualifies'] else 'no'} |")
         for value, v in r4["values"].items():
             lines += ["", f"class_balance {value:g}: each strategy minus today (AUC points, paired over seeds 0-2)", ""]
             for d, by in v["minus_today_by_strategy"].items():
-                lines.append(f"- {d}: " + "; ".join(f"{s} {p['mean'] * 100:+.2f} [{p['low'] * 100:+.2f}, "
-                                                      f"{p['high'] * 100:+.2f}]" for s, p in by.items()))
+                lines.append(f"- {d}: " + "; ".join(f"{s} {_interval(p)}" for s, p in by.items()))
             lines.append("- margin-sub's mean labels (fewest of the three under the same value): " + "; ".join(
                 f"{r['dataset']} {float(r['target']) * 100:g}% "
                 + ("never" if r["margin_sub"] is None else f"{r['margin_sub']:.0f}")
@@ -225,8 +224,9 @@ if __name__ == "__main__":
     args = ap.parse_args()
     restart = {d: load(getattr(args, f"restart_{d}")) for d in DATASETS}
     verdict = {}
-    if all(getattr(args, f"warm_{d}") for d in DATASETS):
-        verdict["3a"] = rule_3a(restart, {d: load(getattr(args, f"warm_{d}")) for d in DATASETS})
+    warm = {d: load(getattr(args, f"warm_{d}")) for d in DATASETS} if all(getattr(args, f"warm_{d}") for d in DATASETS) else None
+    if warm:
+        verdict["3a"] = rule_3a(restart, warm)
     cpp: dict[int, dict[str, dict]] = {}
     for value, d, path in args.cpp:
         cpp.setdefault(int(value), {})[d] = load(Path(path))
@@ -236,9 +236,9 @@ if __name__ == "__main__":
     for value, d, path in args.balance:
         balanced.setdefault(float(value), {})[d] = load(Path(path))
     if balanced:
-        if "3a" not in verdict:
+        if warm is None:
             raise SystemExit("--balance: Rule 4 compares with today's warm start; give the --warm-* benches")
-        verdict["4"] = rule_4({d: load(getattr(args, f"warm_{d}")) for d in DATASETS}, balanced)
+        verdict["4"] = rule_4(warm, balanced)
     print(markdown(verdict))
     if args.out:
         args.out.write_text(json.dumps(verdict, indent=1) + "\n", encoding="utf-8")
