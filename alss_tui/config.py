@@ -37,6 +37,25 @@ EVALUATION_SPLITS = ("test", "validation")
 ADDED_LATER = {"task.evaluate_on": "test", "task.class_balance": 0.0}
 
 
+def fill_added_later(tree: dict) -> dict:
+    """A recorded config tree (sections of keys) with every ADDED_LATER key it lacks set as it ran."""
+    for dotted, earlier in ADDED_LATER.items():
+        section, key = dotted.split(".")
+        node = tree.setdefault(section, {})
+        if isinstance(node, dict):  # anything else is reported by from_dict
+            node.setdefault(key, earlier)
+    return tree
+
+
+def drop_added_later(tree: dict) -> dict:
+    """A config tree without the ADDED_LATER keys that hold the value every earlier run had."""
+    for dotted, earlier in ADDED_LATER.items():
+        section, key = dotted.split(".")
+        if tree.get(section, {}).get(key) == earlier:
+            tree[section].pop(key)
+    return tree
+
+
 @dataclass(frozen=True)
 class DataConfig:
     dataset: str = "digits"
@@ -306,13 +325,7 @@ def load(path: Path | str, recorded: bool = False) -> RunConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    if recorded:
-        for dotted, earlier in ADDED_LATER.items():
-            section, key = dotted.split(".")
-            node = data.setdefault(section, {})
-            if isinstance(node, dict):  # anything else is reported by from_dict
-                node.setdefault(key, earlier)
-    return from_dict(data)
+    return from_dict(fill_added_later(data) if recorded else data)
 
 
 def _parse_override_value(raw: str) -> Any:

@@ -98,9 +98,9 @@ def choose_knobs(today: dict[str, dict], benches: list[dict], strategy: str) -> 
     for doc in [*(today[d] for d in TUNED_ON), *benches]:
         _need_validation(doc)
     runs: dict[str, dict[str, dict[str, dict]]] = {k: {} for k in KNOBS}  # knob -> value -> dataset -> bench
-    today_label = {}
+    today_label, today_flat = {}, {d: flat_config(today[d]) for d in TUNED_ON}
     for knob in KNOBS:
-        labels = {value_label(knob, flat_config(today[d])[knob], flat_config(today[d])[knob]) for d in TUNED_ON}
+        labels = {value_label(knob, today_flat[d][knob], today_flat[d][knob]) for d in TUNED_ON}
         if len(labels) != 1:
             raise SystemExit(f"{knob}: today's benches disagree ({', '.join(sorted(labels))})")
         today_label[knob] = labels.pop()
@@ -116,7 +116,7 @@ def choose_knobs(today: dict[str, dict], benches: list[dict], strategy: str) -> 
             continue  # today's recipe itself, or a combination: not a one-knob bench
         (knob, value), = moved.items()
         if auc_at(doc, strategy) is not None:
-            runs[knob].setdefault(value_label(knob, value, flat_config(today[d])[knob]), {})[d] = doc
+            runs[knob].setdefault(value_label(knob, value, today_flat[d][knob]), {})[d] = doc
     out = {}
     for knob, by_value in runs.items():
         today_value = today_label[knob]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
-from alss_tui.config import ADDED_LATER
+from alss_tui.config import fill_added_later
 from alss_tui.runner.bench_report import largest_drop
 
 
@@ -15,8 +16,8 @@ def load(path: Path) -> dict:
 
 def flat_config(doc: dict) -> dict[str, object]:
     """The bench's config as {"section.key": value}; a key added after the bench was recorded reads as it ran."""
-    out = dict(ADDED_LATER)
-    for section, keys in doc["config"].items():
+    out = {}
+    for section, keys in fill_added_later(copy.deepcopy(doc["config"])).items():
         if isinstance(keys, dict):
             out.update({f"{section}.{key}": value for key, value in keys.items()})
         else:

@@ -91,8 +91,8 @@ def round_steps(cfg: TaskConfig, labelled: int) -> int:
 
 def class_balanced_weights(y: torch.Tensor, balance: float) -> torch.Tensor:
     """Each item's draw weight, n_c ** -balance for an item of a class with n_c labels."""
-    counts = torch.bincount(y.cpu())
-    return counts[y.cpu()].double() ** -balance
+    y = y.cpu()
+    return torch.bincount(y)[y].double() ** -balance
 
 
 def train_classifier(model: nn.Module, x: Images | torch.Tensor, y: torch.Tensor, cfg: TaskConfig,

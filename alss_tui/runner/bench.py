@@ -50,11 +50,8 @@ def bench_id(cfg: RunConfig) -> str:
     body.pop("name")
     body.pop("seed")
     body["sampling"].pop("strategy")
-    for dotted, earlier in config_mod.ADDED_LATER.items():
-        section, key = dotted.split(".")
-        if body[section].get(key) == earlier:
-            body[section].pop(key)  # as every bench was before the key existed: same id
-    return _digest({"config": body})
+    # A key added later, at the value every bench had before it existed: the same id.
+    return _digest({"config": config_mod.drop_added_later(body)})
 
 
 def vae_cache_key(cfg: RunConfig) -> str:
