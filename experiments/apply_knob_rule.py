@@ -2,8 +2,8 @@
 
     python experiments/apply_knob_rule.py --today-mnist results/rule1-mnist.json \\
         --today-cifar results/rule1-cifar10.json --strategies snn,snn-steer KNOB_BENCH.json ... \\
-        [--combination-mnist M.json --combination-longtail L.json --combination-cifar C.json \\
-         --default-longtail results/rule1-longtail.json] [--out verdict.json]
+        [--combination snn mnist M.json --combination snn longtail L.json --combination snn cifar C.json ... \\
+         --default-mnist DM.json --default-longtail DL.json --default-cifar DC.json] [--out verdict.json]
 
 Every file is `alss-tui bench ... --evaluate-on validation --json` output. Each
 KNOB_BENCH is one of today's configs with one knob moved (`--set sampling.ascent_steps=3`,
@@ -17,7 +17,10 @@ every value the rule lists has run on both datasets. The chosen combination, at 
 seeds on the three datasets, is then compared with the default (`margin-sub`, Rule
 1's benches) by the paired 95 % Student-t interval of the AUC difference; the goal:
 an interval above 0 on at least one dataset at no more than 3x the default's
-selection seconds per round.
+selection seconds per round. The combination and the default's bench must share one
+recipe: the combination may move only Rule 2's knobs, and exactly to the values chosen
+for its strategy (`--default-<dataset>` names the default's bench when it is not
+today's, e.g. the grids rerun with a later recipe).
 """
 
 from __future__ import annotations
@@ -136,12 +139,19 @@ def choose_knobs(today: dict[str, dict], benches: list[dict], strategy: str) -> 
 
 
 def judge_combination(default: dict[str, dict], combination: dict[str, dict], strategy: str,
-                      seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> dict:
-    """The chosen combination against the default: paired AUC difference per dataset and the cost ratio."""
+                      chosen: dict[str, dict] | None = None, seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> dict:
+    """The chosen combination against the default: paired AUC difference per dataset and the cost ratio.
+
+    `chosen` is choose_knobs' result for `strategy`: when given, each combination bench
+    must move exactly the knobs chosen away from the default bench's values, so the
+    pairing compares the tuned ALSS with the default under one recipe.
+    """
     paired, cost = {}, {}
     for d, doc in combination.items():
         _need_validation(doc)
         _need_validation(default[d])
+        if chosen is not None:
+            _need_chosen_knobs(default[d], doc, chosen)
         mine, theirs = auc_at(doc, strategy, seeds), auc_at(default[d], DEFAULT, seeds)
         if mine is None or theirs is None:
             raise SystemExit(f"{d}: {strategy} and {DEFAULT} need seeds {', '.join(map(str, seeds))}")
@@ -152,6 +162,22 @@ def judge_combination(default: dict[str, dict], combination: dict[str, dict], st
     ahead = [d for d, p in paired.items() if p["low"] is not None and p["low"] > 0]
     return {"strategy": strategy, "minus_default": paired, "cost_ratio": ratio, "ahead_on": ahead,
             "goal_met": bool(ahead) and ratio <= COST_LIMIT}
+
+
+def _need_chosen_knobs(default: dict, combination: dict, chosen: dict[str, dict]) -> None:
+    """SystemExit unless `combination` differs from `default` in exactly the chosen knob values."""
+    undecided = [k for k, entry in chosen.items() if entry["chosen"] is None]
+    if undecided:
+        raise SystemExit(f"{', '.join(undecided)}: not decided yet (a value of the rule has not run)")
+    base, moved = flat_config(default), moved_knobs(default, combination)
+    want = {k: entry["chosen"] for k, entry in chosen.items() if entry["chosen"] != entry["today"]}
+    got = {k: value_label(k, v, base[k]) for k, v in moved.items()}
+    if got != want:
+        raise SystemExit(f"bench {combination.get('bench_id')}: moves {_show(got)}; the chosen knobs move {_show(want)}")
+
+
+def _show(knobs: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(knobs.items())) or "nothing"
 
 
 def markdown(choices: dict[str, dict], judged: list[dict]) -> str:
@@ -186,18 +212,28 @@ if __name__ == "__main__":
     ap.add_argument("--strategies", default="snn", help="the ALSS strategies tuned, comma-separated")
     for d in ("mnist", "longtail", "cifar"):
         ap.add_argument(f"--today-{d}", type=Path, required=d in TUNED_ON,
-                        help=f"today's validation bench of {d} (Rule 1's), with {DEFAULT} for the combination")
-        ap.add_argument(f"--combination-{d}", type=Path, help=f"the chosen knobs' bench of {d}, 5 seeds")
+                        help=f"today's validation bench of {d} (Rule 1's), the one each knob moves from")
+        ap.add_argument(f"--default-{d}", type=Path,
+                        help=f"the bench holding {DEFAULT} of {d} for the combination (default: --today-{d})")
+    ap.add_argument("--combination", nargs=3, action="append", default=[], metavar=("STRATEGY", "DATASET", "FILE"),
+                    help="the chosen knobs' bench of one strategy on one dataset (mnist, longtail, cifar), 5 seeds")
     ap.add_argument("--out", type=Path, help="write the verdict here (JSON)")
     args = ap.parse_args()
     today = {d: load(getattr(args, f"today_{d}")) for d in ("mnist", "longtail", "cifar") if getattr(args, f"today_{d}")}
+    default = {d: load(p) for d in ("mnist", "longtail", "cifar") if (p := getattr(args, f"default_{d}") or
+                                                                     getattr(args, f"today_{d}"))}
     benches = [load(p) for p in args.benches]
     strategies = [s for s in args.strategies.split(",") if s]
     choices = {s: choose_knobs(today, benches, s) for s in strategies}
-    combination = {d: load(getattr(args, f"combination_{d}"))
-                   for d in ("mnist", "longtail", "cifar") if getattr(args, f"combination_{d}")}
-    judged = [judge_combination(today, combination, s) for s in strategies if combination and
-              all(s in doc["strategies"] for doc in combination.values())]
+    combination: dict[str, dict[str, dict]] = {}
+    for strategy, d, path in args.combination:
+        if strategy not in choices:
+            raise SystemExit(f"--combination {strategy}: not among --strategies ({args.strategies})")
+        if d not in default:
+            raise SystemExit(f"--combination {strategy} {d}: the dataset is one of mnist, longtail, cifar, "
+                             f"with {DEFAULT}'s bench given by --default-{d} or --today-{d}")
+        combination.setdefault(strategy, {})[d] = load(Path(path))
+    judged = [judge_combination(default, combination[s], s, choices[s]) for s in strategies if s in combination]
     print(markdown(choices, judged))
     if args.out:
         args.out.write_text(json.dumps({"knobs": choices, "combination": judged}, indent=1) + "\n", encoding="utf-8")

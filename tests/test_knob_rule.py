@@ -104,3 +104,24 @@ def test_a_key_recorded_only_by_newer_benches_counts_as_moved_only_away_from_how
     leaning = bench("mnist", {"snn": [0.81] * 3}, sampling__ascent_steps=30, task__class_balance=0.5)
     with pytest.raises(SystemExit, match="task.class_balance, which Rule 2 does not tune"):
         rule.moved_knobs(TODAY["mnist"], leaning)
+
+
+def test_the_combination_must_move_exactly_the_chosen_knobs_from_the_defaults_bench():
+    benches = [bench("mnist", {"snn": [0.81] * 3}, sampling__ascent_steps=30),
+               bench("cifar", {"snn": [0.81] * 3}, sampling__ascent_steps=30),
+               bench("mnist", {"snn": [0.79] * 3}, sampling__ascent_steps=3),
+               bench("cifar", {"snn": [0.79] * 3}, sampling__ascent_steps=3)]
+    chosen = rule.choose_knobs(TODAY, benches, "snn")
+    steps_only = {"sampling.ascent_steps": chosen["sampling.ascent_steps"]}
+    assert steps_only["sampling.ascent_steps"]["chosen"] == "30"
+    five = [0.86] * 5
+    right = {d: bench(d, {"snn": five}, sampling__ascent_steps=30) for d in ("mnist", "cifar")}
+    assert rule.judge_combination(TODAY, right, "snn", steps_only)["ahead_on"] == ["mnist", "cifar"]
+    today_steps = {d: bench(d, {"snn": five}) for d in ("mnist", "cifar")}
+    with pytest.raises(SystemExit, match="moves nothing; the chosen knobs move sampling.ascent_steps=30"):
+        rule.judge_combination(TODAY, today_steps, "snn", steps_only)
+    extra = {d: bench(d, {"snn": five}, sampling__ascent_steps=30, vae__epochs=8) for d in ("mnist", "cifar")}
+    with pytest.raises(SystemExit, match="moves sampling.ascent_steps=30, vae.epochs=x2"):
+        rule.judge_combination(TODAY, extra, "snn", steps_only)
+    with pytest.raises(SystemExit, match="sampling.seed_choice, vae.epochs, vae.latent_dim: not decided yet"):
+        rule.judge_combination(TODAY, right, "snn", chosen)  # every knob but ascent_steps is still waiting
