@@ -147,7 +147,7 @@ def judge_combination(default: dict[str, dict], combination: dict[str, dict], st
     must move exactly the knobs chosen away from the default bench's values, so the
     pairing compares the tuned ALSS with the default under one recipe.
     """
-    paired, cost = {}, {}
+    paired, untuned, auc, cost = {}, {}, {}, {}
     for d, doc in combination.items():
         _need_validation(doc)
         _need_validation(default[d])
@@ -157,11 +157,16 @@ def judge_combination(default: dict[str, dict], combination: dict[str, dict], st
         if mine is None or theirs is None:
             raise SystemExit(f"{d}: {strategy} and {DEFAULT} need seeds {', '.join(map(str, seeds))}")
         paired[d] = paired_interval([a - b for a, b in zip(mine, theirs)])
+        auc[d] = sum(mine) / len(mine)
+        # Not part of the rule: whether the tuned knobs beat the same strategy untuned, same recipe and seeds.
+        before = auc_at(default[d], strategy, seeds)
+        untuned[d] = paired_interval([a - b for a, b in zip(mine, before)]) if before else None
         cost[d] = (doc["strategies"][strategy]["selection_seconds_per_round"]["mean"],
                    default[d]["strategies"][DEFAULT]["selection_seconds_per_round"]["mean"])
     ratio = sum(c[0] for c in cost.values()) / sum(c[1] for c in cost.values())
     ahead = [d for d, p in paired.items() if p["low"] is not None and p["low"] > 0]
-    return {"strategy": strategy, "minus_default": paired, "cost_ratio": ratio, "ahead_on": ahead,
+    return {"strategy": strategy, "auc": auc, "minus_default": paired, "minus_untuned": untuned,
+            "selection_seconds": cost, "cost_ratio": ratio, "ahead_on": ahead,
             "goal_met": bool(ahead) and ratio <= COST_LIMIT}
 
 
@@ -200,10 +205,21 @@ def markdown(choices: dict[str, dict], judged: list[dict]) -> str:
                 name = f"{v} (today)" if v == k["today"] else v
                 lines.append(f"| {knob} | {name} | {' | '.join(auc)} | {score} | {' | '.join(diffs)} | {secs} | {mark} |")
         lines.append("")
+    if judged:
+        lines += [f"The combinations (chosen knobs, 5 seeds) minus {DEFAULT} and minus the same strategy untuned, "
+                  "paired by seed (95 % t interval, bold: excludes 0)", "",
+                  f"| strategy | dataset | AUC | minus {DEFAULT} | minus untuned | selection s / round (it, {DEFAULT}) |",
+                  "|---|---|---:|---:|---:|---:|"]
+        for j in judged:
+            for d, p in j["minus_default"].items():
+                before = j["minus_untuned"][d]
+                secs = ", ".join(f"{x:.2f}" for x in j["selection_seconds"][d])
+                lines.append(f"| {j['strategy']} | {d} | {j['auc'][d] * 100:.2f} | {_interval(p)} | "
+                             f"{_interval(before) if before else '-'} | {secs} |")
+        lines.append("")
     for j in judged:
-        parts = [f"{d} {_interval(p)}" for d, p in j["minus_default"].items()]
-        lines.append(f"{j['strategy']} (chosen knobs) minus {DEFAULT}: " + "; ".join(parts) +
-                     f"; selection {j['cost_ratio']:.2f}x; goal met: **{'yes' if j['goal_met'] else 'no'}**")
+        lines.append(f"{j['strategy']} (chosen knobs): ahead of {DEFAULT} on {', '.join(j['ahead_on']) or 'no dataset'}; "
+                     f"selection {j['cost_ratio']:.2f}x; goal met: **{'yes' if j['goal_met'] else 'no'}**")
     return "\n".join(lines)
 
 

@@ -72,6 +72,13 @@ def test_the_combination_meets_the_goal_only_ahead_somewhere_and_within_three_ti
              "cifar": bench("cifar", {"snn": [0.85] * 5}, seconds=1.0, sampling__ascent_steps=30)}
     judged = rule.judge_combination(TODAY, ahead, "snn")
     assert judged["ahead_on"] == ["mnist"] and judged["cost_ratio"] == pytest.approx(2.0) and judged["goal_met"]
+    assert judged["minus_untuned"] == {"mnist": None, "cifar": None}  # today's snn has 3 seeds, not 5
+    five = {d: bench(d, {"snn": [0.84] * 5, "margin-sub": [0.85] * 5}) for d in ("mnist", "cifar")}
+    against_five = rule.judge_combination(five, ahead, "snn")
+    assert against_five["minus_untuned"]["mnist"]["mean"] == pytest.approx(0.024)
+    assert against_five["minus_untuned"]["cifar"]["mean"] == pytest.approx(0.01)
+    assert against_five["auc"]["cifar"] == pytest.approx(0.85)
+    assert "| snn | mnist | 86.40 |" in rule.markdown({}, [against_five])
     costly = {d: dict(doc, strategies={"snn": dict(doc["strategies"]["snn"], selection_seconds_per_round={"mean": 2.0})})
               for d, doc in ahead.items()}
     assert rule.judge_combination(TODAY, costly, "snn")["goal_met"] is False  # 4x the default's seconds
