@@ -157,7 +157,7 @@ def judge_combination(default: dict[str, dict], combination: dict[str, dict], st
         if mine is None or theirs is None:
             raise SystemExit(f"{d}: {strategy} and {DEFAULT} need seeds {', '.join(map(str, seeds))}")
         paired[d] = paired_interval([a - b for a, b in zip(mine, theirs)])
-        auc[d] = sum(mine) / len(mine)
+        auc[d] = _mean(mine)
         # Not part of the rule: whether the tuned knobs beat the same strategy untuned, same recipe and seeds.
         before = auc_at(default[d], strategy, seeds)
         untuned[d] = paired_interval([a - b for a, b in zip(mine, before)]) if before else None
