@@ -2,6 +2,8 @@
 
     python experiments/summary_to_markdown.py results/mnist-r1.json
     python experiments/summary_to_markdown.py --against margin-sub results/mnist-r1.json
+    python experiments/summary_to_markdown.py --against margin-sub results/today-mnist.json \
+        --also results/today-si-mnist.json
 
 The paired table (each strategy minus the reference, seed by seed, with a 95%
 Student-t interval) comes from the document's `paired` objects when they were
@@ -86,6 +88,26 @@ def paired(doc: dict, against: str) -> dict[str, dict | None]:
     return paired_against(filled, against)
 
 
+def merged(doc: dict, other: dict) -> dict:
+    """`doc` with `other`'s strategies added, so they pair seed by seed with doc's.
+
+    Only a bench that differs from `doc` in its oracle alone may join (SI runs in its own
+    bench because its labelling function is part of the recipe): same pool, split, VAE and
+    seeds, so seed k of one is seed k of the other.
+    """
+    mine = {k: v for k, v in doc["config"].items() if k != "oracle"}
+    theirs = {k: v for k, v in other["config"].items() if k != "oracle"}
+    if mine != theirs or doc.get("split") != other.get("split"):
+        differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+        raise SystemExit(f"--also: the benches differ in more than the oracle ({', '.join(differ) or 'split'}): cannot pair")
+    both = set(doc["strategies"]) & set(other["strategies"])
+    if both:
+        raise SystemExit(f"--also: {', '.join(sorted(both))} is in both benches: cannot tell which to table")
+    out = dict(doc, strategies={**doc["strategies"], **other["strategies"]})
+    out.pop("against", None)  # the stored paired objects cover doc's strategies only: recompute all
+    return out
+
+
 def _interval(stat: dict) -> str:
     if stat["mean"] is None:
         return "-"
@@ -112,9 +134,12 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="+")
     ap.add_argument("--against", default="random", help="reference strategy of the paired table")
+    ap.add_argument("--also", help="a bench differing only in its oracle (SI's), tabled and paired with each file")
     args = ap.parse_args()
+    also = json.load(open(args.also, encoding="utf-8")) if args.also else None
     for path in args.files:
         doc = json.load(open(path, encoding="utf-8"))
+        doc = merged(doc, also) if also else doc
         print(tables(doc))
         print()
         if doc["config"]["data"].get("imbalance", 1) > 1:
