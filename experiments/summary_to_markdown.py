@@ -17,6 +17,7 @@ import json
 
 from alss_tui.runner.bench_report import normalised_auc
 from alss_tui.runner.paired import paired_against
+from bench_doc import flat_config  # this folder is on sys.path
 
 
 def pm(stat: dict | None, fmt: str = "{:.2f}", scale: float = 100.0) -> str:
@@ -88,6 +89,12 @@ def paired(doc: dict, against: str) -> dict[str, dict | None]:
     return paired_against(filled, against)
 
 
+def _recipe_but_oracle(doc: dict) -> dict[str, object]:
+    """The bench's recipe as the bench id reads it (no name, seed, strategy), minus the oracle."""
+    return {k: v for k, v in flat_config(doc).items()
+            if k not in ("name", "seed", "sampling.strategy") and not k.startswith("oracle.")}
+
+
 def merged(doc: dict, other: dict) -> dict:
     """`doc` with `other`'s strategies added, so they pair seed by seed with doc's.
 
@@ -95,8 +102,7 @@ def merged(doc: dict, other: dict) -> dict:
     bench because its labelling function is part of the recipe): same pool, split, VAE and
     seeds, so seed k of one is seed k of the other.
     """
-    mine = {k: v for k, v in doc["config"].items() if k != "oracle"}
-    theirs = {k: v for k, v in other["config"].items() if k != "oracle"}
+    mine, theirs = _recipe_but_oracle(doc), _recipe_but_oracle(other)
     if mine != theirs or doc.get("split") != other.get("split"):
         differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
         raise SystemExit(f"--also: the benches differ in more than the oracle ({', '.join(differ) or 'split'}): cannot pair")
