@@ -11,7 +11,11 @@ from alss_tui.runner.bench_report import largest_drop
 
 
 def load(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+    """A bench's JSON; a missing or broken file ends the script with one line, not a traceback."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"{path}: not a readable bench JSON ({exc.__class__.__name__}: {exc})") from None
 
 
 def flat_config(doc: dict) -> dict[str, object]:

@@ -13,11 +13,10 @@ computed against the same reference, else from its per-seed curves.
 from __future__ import annotations
 
 import argparse
-import json
 
 from alss_tui.runner.bench_report import normalised_auc
 from alss_tui.runner.paired import paired_against
-from bench_doc import flat_config  # this folder is on sys.path
+from bench_doc import flat_config, load  # this folder is on sys.path
 
 
 def pm(stat: dict | None, fmt: str = "{:.2f}", scale: float = 100.0) -> str:
@@ -142,9 +141,9 @@ if __name__ == "__main__":
     ap.add_argument("--against", default="random", help="reference strategy of the paired table")
     ap.add_argument("--also", help="a bench differing only in its oracle (SI's), tabled and paired with each file")
     args = ap.parse_args()
-    also = json.load(open(args.also, encoding="utf-8")) if args.also else None
+    also = load(args.also) if args.also else None
     for path in args.files:
-        doc = json.load(open(path, encoding="utf-8"))
+        doc = load(path)
         doc = merged(doc, also) if also else doc
         print(tables(doc))
         print()

@@ -50,3 +50,12 @@ def test_a_strategy_in_both_benches_is_refused():
     grid = bench({"si": strategy([0, 1], [0.9, 0.9])})
     with pytest.raises(SystemExit, match="si is in both benches"):
         tables.merged(grid, bench({"si": strategy([0, 1], [0.8, 0.8])}, oracle="function"))
+
+
+def test_a_missing_or_broken_bench_file_is_one_line_not_a_traceback(tmp_path):
+    broken = tmp_path / "bench.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with pytest.raises(SystemExit, match="bench.json: not a readable bench JSON"):
+        tables.load(broken)
+    with pytest.raises(SystemExit, match="absent.json: not a readable bench JSON"):
+        tables.load(tmp_path / "absent.json")
