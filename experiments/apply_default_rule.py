@@ -2,10 +2,12 @@
 
     python experiments/apply_default_rule.py --mnist M.json --longtail L.json --cifar C.json \
         [--out results/default-rule.json] [--test-mnist TM.json --test-longtail TL.json --test-cifar TC.json]
+        [--recheck-longtail L100.json]
 
 Each of --mnist/--longtail/--cifar is `alss-tui bench ... --evaluate-on validation --json`
 output; the --test-* files (the same configs scored on test) are only tabled after the
-verdict, against the winner, and never change it. The rule,
+verdict, against the winner, and never change it; so does --recheck-longtail (Rule 5:
+item 7's long-tail check on a bench with finer rounds). The rule,
 as committed before the runs: the candidate with the highest validation AUC
 averaged over the three datasets leads; a candidate is tied with the leader when,
 on every dataset, the paired 95 % Student-t interval of its AUC difference with
@@ -22,7 +24,7 @@ import math
 from pathlib import Path
 
 from alss_tui.runner.paired import paired_against
-from bench_doc import at_seeds, fewest, seed_drops  # this folder is on sys.path
+from bench_doc import at_seeds, fewest, load, seed_drops  # this folder is on sys.path
 from summary_to_markdown import _interval, pm  # the report's own formatters (this folder is on sys.path)
 
 CANDIDATES = ("margin-sub", "entropy-sub", "margin", "entropy", "coreset")
@@ -162,6 +164,38 @@ def markdown(docs: dict[str, dict], verdict: dict) -> str:
     return "\n".join(lines)
 
 
+def recheck_longtail(doc: dict, winner: str) -> dict:
+    """Rule 5: item 7's long-tail check read on another long-tail bench (finer rounds); it decides nothing."""
+    if doc.get("split") != "validation":
+        raise SystemExit(f"--recheck-longtail: scored on {doc.get('split')!r}; Rule 5 reads a validation bench")
+    if (doc.get("config", {}).get("data", {}).get("imbalance") or 1) <= 1:
+        raise SystemExit("--recheck-longtail: not a long-tailed pool (data.imbalance is 1)")
+    if winner not in doc["strategies"]:
+        raise SystemExit(f"--recheck-longtail: no finished runs of the winner {winner}")
+    against = paired_against(doc["strategies"], winner)
+    return {"per_round": doc["config"]["sampling"]["per_round"], "check": labels_check({"longtail": doc}, winner),
+            "minus_winner": {n: {"auc": stat["auc"]} for n, stat in against.items() if n != winner and stat},
+            "largest_drop_per_run": run_drops({"longtail": doc})["longtail"]}
+
+
+def recheck_markdown(doc: dict, recheck: dict, winner: str) -> str:
+    lines = [f"Rule 5: the long tail with {recheck['per_round']} labels a round (decides nothing)", "",
+             "| target | winner's labels | fewest labels (strategy) | within 10 % |", "|---:|---:|---:|---|"]
+    for r in recheck["check"]:
+        if r["winner"] is None:
+            lines.append(f"| {float(r['target']) * 100:g}% | - | - | - |")
+        else:
+            lines.append(f"| {float(r['target']) * 100:g}% | {r['winner']:.0f} ({r['winner_reached']}) "
+                         f"| {r['fewest']:.0f} ({r['by']}) | {'yes' if r['within'] else 'no'} |")
+    lines += ["", f"| strategy | AUC (seeds) | minus {winner} | largest fall (runs over 1 pt) |", "|---|---:|---:|---:|"]
+    for n, s in doc["strategies"].items():
+        stat = recheck["minus_winner"].get(n)
+        drops = recheck["largest_drop_per_run"][n]
+        lines.append(f"| {n} | {pm(s['auc'])} ({s['runs']}) | {_interval(stat['auc']) if stat else '-'} "
+                     f"| {max(drops) * 100:.2f} ({sum(x > 0.01 for x in drops)}/{len(drops)}) |")
+    return "\n".join(lines)
+
+
 def test_markdown(docs: dict[str, dict], winner: str) -> str:
     """The same configs scored on test: AUC and each strategy minus the winner, paired over seeds."""
     for name, doc in docs.items():
@@ -193,17 +227,23 @@ if __name__ == "__main__":
     for d in DATASETS:
         ap.add_argument(f"--{d}", required=True, type=Path, help=f"validation bench JSON of {d}")
         ap.add_argument(f"--test-{d}", type=Path, help=f"the same config of {d} scored on test (tabled after the verdict)")
+    ap.add_argument("--recheck-longtail", type=Path,
+                    help="Rule 5: item 7's long-tail check on this validation bench (finer rounds); decides nothing")
     ap.add_argument("--out", type=Path, help="write the verdict and its figures here (JSON)")
     args = ap.parse_args()
-    docs = {d: json.loads(getattr(args, d).read_text(encoding="utf-8")) for d in DATASETS}
+    docs = {d: load(getattr(args, d)) for d in DATASETS}
     verdict = decide(docs)
     print(markdown(docs, verdict))
     print()
     print(drops_markdown(docs))
-    tests = {d: json.loads(getattr(args, f"test_{d}").read_text(encoding="utf-8"))
-             for d in DATASETS if getattr(args, f"test_{d}")}
+    tests = {d: load(getattr(args, f"test_{d}")) for d in DATASETS if getattr(args, f"test_{d}")}
     if tests:
         print()
         print(test_markdown(tests, verdict["winner"]))
+    if args.recheck_longtail:
+        finer = load(args.recheck_longtail)
+        verdict["recheck_longtail"] = recheck_longtail(finer, verdict["winner"])
+        print()
+        print(recheck_markdown(finer, verdict["recheck_longtail"], verdict["winner"]))
     if args.out:
         args.out.write_text(json.dumps(verdict, indent=1) + "\n", encoding="utf-8")

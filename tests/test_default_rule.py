@@ -110,3 +110,22 @@ def test_the_test_table_reads_test_benches_and_pairs_with_the_winner():
     assert "| mnist | 90% | 200 (3/3) | 400 (3/3) |" in table  # the bench keys targets as "0.90"
     with pytest.raises(SystemExit, match="test benches"):
         rule.test_markdown({"mnist": dict(doc, split="validation")}, "margin-sub")
+
+
+def test_rule5_rechecks_item_7_on_a_finer_long_tail_bench_and_refuses_other_benches():
+    winner = strategy([0.90, 0.91, 0.92, 0.93, 0.94], 0.1, {"0.90": [300] * 5, "0.95": [460] * 5})
+    rival = strategy([0.80, 0.82, 0.81, 0.83, 0.84], 0.1, {"0.90": [300] * 5, "0.95": [400] * 5})
+    finer = {**bench({"margin-sub": winner, "entropy": rival}),
+             "config": {"data": {"imbalance": 100}, "sampling": {"per_round": 100}}}
+    recheck = rule.recheck_longtail(finer, "margin-sub")
+    by_target = {r["target"]: r for r in recheck["check"]}
+    assert (by_target["0.95"]["winner"], by_target["0.95"]["fewest"], by_target["0.95"]["by"]) == (460, 400, "entropy")
+    assert by_target["0.95"]["within"] is False and by_target["0.90"]["within"] is True  # 460 > 440; 300 <= 330
+    # entropy minus margin-sub: -0.10 on every seed
+    assert recheck["minus_winner"]["entropy"]["auc"]["mean"] == pytest.approx(-0.10)
+    assert "| 95% | 460 (5/5) | 400 (entropy) | no |" in rule.recheck_markdown(finer, recheck, "margin-sub")
+    with pytest.raises(SystemExit, match="not a long-tailed pool"):
+        rule.recheck_longtail({**finer, "config": {"data": {"imbalance": 1}, "sampling": {"per_round": 100}}},
+                              "margin-sub")
+    with pytest.raises(SystemExit, match="Rule 5 reads a validation bench"):
+        rule.recheck_longtail({**finer, "split": "test"}, "margin-sub")
