@@ -155,13 +155,16 @@ def markdown(docs: dict[str, dict], verdict: dict) -> str:
     lines += ["", f"Leader: **{leader}**; tied with it on every dataset: {', '.join(verdict['tied']) or 'none'}; "
               f"winner (lowest selection seconds among them): **{verdict['winner']}**.", "",
               "| dataset | target | winner's labels | fewest labels (strategy) | within 10 % |", "|---|---:|---:|---:|---|"]
-    for r in verdict["check"]:
-        if r["winner"] is None:
-            lines.append(f"| {r['dataset']} | {r['target']} | - | - | - |")
-        else:
-            lines.append(f"| {r['dataset']} | {float(r['target']) * 100:g}% | {r['winner']:.0f} ({r['winner_reached']}) "
-                         f"| {r['fewest']:.0f} ({r['by']}) | {'yes' if r['within'] else 'no'} |")
+    lines += [f"| {r['dataset']} | {check_cells(r)} |" for r in verdict["check"]]
     return "\n".join(lines)
+
+
+def check_cells(r: dict) -> str:
+    """One row of item 7's check: target, the winner's labels, the fewest, within 10 %."""
+    if r["winner"] is None:
+        return f"{float(r['target']) * 100:g}% | - | - | -"
+    return (f"{float(r['target']) * 100:g}% | {r['winner']:.0f} ({r['winner_reached']}) "
+            f"| {r['fewest']:.0f} ({r['by']}) | {'yes' if r['within'] else 'no'}")
 
 
 def recheck_longtail(doc: dict, winner: str) -> dict:
@@ -181,12 +184,7 @@ def recheck_longtail(doc: dict, winner: str) -> dict:
 def recheck_markdown(doc: dict, recheck: dict, winner: str) -> str:
     lines = [f"Rule 5: the long tail with {recheck['per_round']} labels a round (decides nothing)", "",
              "| target | winner's labels | fewest labels (strategy) | within 10 % |", "|---:|---:|---:|---|"]
-    for r in recheck["check"]:
-        if r["winner"] is None:
-            lines.append(f"| {float(r['target']) * 100:g}% | - | - | - |")
-        else:
-            lines.append(f"| {float(r['target']) * 100:g}% | {r['winner']:.0f} ({r['winner_reached']}) "
-                         f"| {r['fewest']:.0f} ({r['by']}) | {'yes' if r['within'] else 'no'} |")
+    lines += [f"| {check_cells(r)} |" for r in recheck["check"]]
     lines += ["", f"| strategy | AUC (seeds) | minus {winner} | largest fall (runs over 1 pt) |", "|---|---:|---:|---:|"]
     for n, s in doc["strategies"].items():
         stat = recheck["minus_winner"].get(n)
