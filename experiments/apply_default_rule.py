@@ -182,6 +182,7 @@ def recheck_longtail(doc: dict, winner: str) -> dict:
 
 
 def recheck_markdown(doc: dict, recheck: dict, winner: str) -> str:
+    """Rule 5's check, then every strategy of the finer bench against the winner, with its falls."""
     lines = [f"Rule 5: the long tail with {recheck['per_round']} labels a round (decides nothing)", "",
              "| target | winner's labels | fewest labels (strategy) | within 10 % |", "|---:|---:|---:|---|"]
     lines += [f"| {check_cells(r)} |" for r in recheck["check"]]
