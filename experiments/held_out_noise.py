@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from alss_tui.runner.bench_report import largest_drop
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_doc import load  # noqa: E402
 
@@ -48,8 +50,17 @@ def transitions(labelled: list[int], correct: list[np.ndarray]) -> list[dict]:
     return rows
 
 
-def largest_fall(rows: list[dict]) -> float:
-    return max([0.0] + [-r["change"] for r in rows])
+def largest_fall(correct: list[np.ndarray]) -> float:
+    """The bench's largest drop, on the accuracy each round's correctness gives."""
+    return largest_drop([float(c.mean()) for c in correct])
+
+
+def round_mismatch(labelled: int, accuracy: float, want: tuple[int, float] | None) -> str | None:
+    """Why a rerun's round is not the recorded one (`want`: recorded (labelled, accuracy)), or None."""
+    if want is not None and want[0] == labelled and abs(want[1] - accuracy) <= 1e-6:
+        return None
+    return (f"the rerun does not reproduce the recorded run ({accuracy:.4f} at {labelled} labels, "
+            f"recorded {want}); its models are not the bench's")
 
 
 class NotReproduced(Exception):
@@ -95,11 +106,9 @@ def rerun_scores(run_id: str, home: Path, recorded_curve: list[tuple[int, float]
         out["labelled"].append(event.labelled)
         out["accuracy"].append(event.accuracy)
         k = len(out["labelled"]) - 1
-        want = recorded_curve[k] if k < len(recorded_curve) else None
-        if want is None or want[0] != event.labelled or abs(want[1] - event.accuracy) > 1e-6:
-            raise NotReproduced(f"the rerun does not reproduce the recorded run ({event.accuracy:.4f} at "
-                                f"{event.labelled} labels, recorded {want}); its models are not the bench's "
-                                f"(--threads must be the bench's threads per run)")
+        why = round_mismatch(event.labelled, event.accuracy, recorded_curve[k] if k < len(recorded_curve) else None)
+        if why:
+            raise NotReproduced(f"{why} (--threads must be the bench's threads per run)")
         for name, (x, y) in held_out.items():
             pred = training.predict_logits(engine.model, x, engine.device).argmax(1)
             out["correct"][name].append((pred == y).numpy())
@@ -116,19 +125,17 @@ def check_reproduced(seed: int, rerun: dict, labelled: list[int], accuracy: list
     if rerun["labelled"] != labelled:
         raise SystemExit(f"seed {seed}: the rerun visited {rerun['labelled']} labels, the bench {labelled}")
     for n, ours, theirs in zip(labelled, rerun["accuracy"], accuracy):
-        if abs(ours - theirs) > 1e-6:
-            raise SystemExit(f"seed {seed}: the rerun does not reproduce the recorded run "
-                             f"({ours:.4f} vs {theirs:.4f} at {n} labels); its models are not the bench's")
+        if why := round_mismatch(n, ours, (n, theirs)):
+            raise SystemExit(f"seed {seed}: {why}")
 
 
 def seed_report(seed: int, run_id: str, rerun: dict) -> dict:
     per_split = {name: transitions(rerun["labelled"], rerun["correct"][name]) for name in SPLITS}
     both = [np.concatenate([v, t]) for v, t in zip(rerun["correct"]["validation"], rerun["correct"]["test"])]
-    pooled = transitions(rerun["labelled"], both)
     return {"seed": seed, "run_id": run_id, "sizes": {name: len(rerun["correct"][name][0]) for name in SPLITS},
-            "transitions": per_split, "pooled": pooled,
-            "largest_fall": {**{name: largest_fall(rows) for name, rows in per_split.items()},
-                             "pooled": largest_fall(pooled)}}
+            "transitions": per_split, "pooled": transitions(rerun["labelled"], both),
+            "largest_fall": {**{name: largest_fall(rerun["correct"][name]) for name in SPLITS},
+                             "pooled": largest_fall(both)}}
 
 
 def markdown(report: dict) -> str:

@@ -32,8 +32,8 @@ def test_largest_fall_is_the_worst_step_down_and_zero_for_a_rising_curve():
     c = [np.array(v, dtype=bool) for v in ([1, 1, 1, 0], [1, 1, 0, 0], [1, 1, 1, 1], [0, 0, 1, 1])]
     rows = noise.transitions([1, 2, 3, 4], c)
     assert [r["change"] for r in rows] == pytest.approx([-0.25, 0.5, -0.5])
-    assert noise.largest_fall(rows) == pytest.approx(0.5)
-    assert noise.largest_fall(noise.transitions([1, 2], c[1:3])) == 0.0
+    assert noise.largest_fall(c) == pytest.approx(0.5)
+    assert noise.largest_fall(c[1:3]) == 0.0
 
 
 def test_pooling_both_splits_adds_their_images():
