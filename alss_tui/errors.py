@@ -6,7 +6,18 @@ class AlssError(Exception):
 
 
 class ConfigError(AlssError):
-    """A config file or override that does not describe a valid run."""
+    """A config file or override that does not describe a valid run.
+
+    `problems` holds every (key, message) found at once; the text is one line per problem,
+    "key: message".
+    """
+
+    def __init__(self, message: str = "", problems: list[tuple[str, str]] | None = None):
+        if problems is None:
+            key, sep, rest = message.partition(": ")
+            problems = [(key, rest)] if sep else [("", message)]
+        self.problems = list(problems)
+        super().__init__(message or "\n".join(f"{k}: {m}" if k else m for k, m in self.problems))
 
 
 class DataError(AlssError):

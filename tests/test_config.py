@@ -89,14 +89,62 @@ def test_any_valid_config_round_trips(tmp_path_factory, initial, per_round, extr
     assert config.load(path) == cfg
 
 
-def test_every_strategy_name_has_a_class_and_every_class_a_name():
-    """The names a config may use live beside the config; the algorithm maps each to its class."""
+def test_every_declared_strategy_has_a_class_with_select_and_every_strategy_class_is_declared():
+    """A typo in a declaration, or a strategy class nobody declared, fails here."""
     import importlib
+    import inspect
+    import pkgutil
 
     from alss_tui.core import strategies
 
-    assert set(strategies._CLASSES) == set(config.STRATEGY_NAMES)
-    assert strategies.STRATEGY_NAMES is config.STRATEGY_NAMES
-    for name in config.STRATEGY_NAMES:
-        module_name, _, class_name = strategies._CLASSES[name].partition(":")
-        assert hasattr(importlib.import_module(module_name), class_name), name
+    declared = {strategies.strategy_class(s.name) for s in config.STRATEGIES}
+    for s in config.STRATEGIES:
+        assert callable(getattr(strategies.strategy_class(s.name), "select", None)), s.name
+        for knob in s.knobs:
+            section, key = knob.split(".")
+            assert hasattr(getattr(RunConfig(), section), key), f"{s.name} reads an unknown key {knob}"
+    found = set()
+    for mod in pkgutil.iter_modules(strategies.__path__):
+        module = importlib.import_module(f"{strategies.__name__}.{mod.name}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if cls.__module__ == module.__name__ and not cls.__name__.startswith("_") and callable(
+                    getattr(cls, "select", None)):
+                found.add(cls)
+    assert found == declared
+
+
+def test_an_undeclared_strategy_is_refused_everywhere_it_can_be_named():
+    with pytest.raises(ConfigError, match="sampling.strategy: unknown strategy 'nope'"):
+        config.apply_overrides(RunConfig(), ["sampling.strategy=nope"])
+    with pytest.raises(KeyError):
+        config.strategy("nope")
+
+
+def test_every_bad_field_is_reported_at_once_each_on_its_own_line():
+    with pytest.raises(ConfigError) as err:
+        config.from_dict({"seed": -1, "vae": {"epochs": 0}, "task": {"lr_schedule": "x"},
+                          "sampling": {"initial": 60, "budget": 50}})
+    keys = [k for k, _ in err.value.problems]
+    assert keys == ["seed", "vae.epochs", "task.lr_schedule", "sampling.budget"]
+    assert str(err.value).splitlines() == [f"{k}: {m}" for k, m in err.value.problems]
+    assert "sampling.budget: must be >= sampling.initial (60)" in str(err.value)
+    with pytest.raises(ConfigError) as err:  # type errors and unknown keys, all at once too
+        config.from_dict({"seed": "x", "vae": {"epochs": 1.5, "colour": 1}})
+    assert [k for k, _ in err.value.problems] == ["seed", "vae.colour", "vae.epochs"]
+
+
+def test_every_field_is_declared_and_its_default_meets_its_own_declaration():
+    leaves = list(config.leaves(RunConfig))
+    assert len(leaves) == len({leaf.key for leaf in leaves}) > 40
+    for leaf in leaves:
+        assert leaf.setting.help, leaf.key
+        assert leaf.setting.problem(leaf.default) is None, leaf.key
+
+
+def test_the_config_reference_page_is_what_the_declarations_generate():
+    from alss_tui.config.doc import markdown
+
+    page = (REPO / "docs" / "config.md").read_text(encoding="utf-8")
+    assert page == markdown(), "docs/config.md is stale: python -m alss_tui.config.doc > docs/config.md"
+    for leaf in config.leaves(RunConfig):
+        assert f"| `{leaf.key}` |" in page

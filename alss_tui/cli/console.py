@@ -19,5 +19,7 @@ def percent(fraction: float | None, missing: str = "") -> str:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, markup=True)
+    """Print the error (one red line per problem: a config may have several) and exit."""
+    for line in message.splitlines() or [""]:
+        err_console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True, markup=True)
     sys.exit(code)

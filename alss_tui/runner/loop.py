@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 from alss_tui.core.engine import Engine
 from alss_tui.core.events import (
-    Event, LabelsRequested, PhaseStarted, RoundFinished, RunFinished, RunStarted,
+    Event, LabelsRequested, PhaseStarted, RunFinished, RunStarted,
 )
 from alss_tui.config import to_dict
 from alss_tui.runner.oracle import Oracle
@@ -133,10 +133,4 @@ def _checkpoint(engine: Engine, folder: RunFolder, tag: str, emit: EventRecorder
         old.unlink(missing_ok=True)
     if on_checkpoint is not None:
         on_checkpoint(engine)
-
-
-def summarize(events: Iterable[Event]) -> list[dict]:
-    """Per-round rows (round, labelled, accuracy, seconds) from RoundFinished events."""
-    return [{"round": e.round, "labelled": e.labelled, "accuracy": e.accuracy, "seconds": e.seconds}
-            for e in events if isinstance(e, RoundFinished)]
 

@@ -1,37 +1,25 @@
 """Selection strategies behind one protocol: `select(state, n, rng) -> Selection`.
 
-The names are `config.STRATEGY_NAMES` (a config is validated without this
-package); here each maps to "module:class", and `get_strategy` imports only the
-one asked for, so listing them imports no torch.
+Each strategy is declared once, in `config.strategies` (name, "module:Class", knobs,
+help), so a config is validated without this package; `get_strategy` imports only
+the class asked for, so listing them imports no torch.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from alss_tui.config import STRATEGY_NAMES
+from alss_tui.config import STRATEGY_NAMES, strategy
 
-__all__ = ["STRATEGY_NAMES", "get_strategy"]
+__all__ = ["STRATEGY_NAMES", "get_strategy", "strategy_class"]
 
-_CLASSES: dict[str, str] = {
-    "snn": "alss_tui.core.strategies.latent:SamplingByNearestNeighbour",
-    "si": "alss_tui.core.strategies.latent:SamplingByInterpolation",
-    "random": "alss_tui.core.strategies.baselines:RandomSampling",
-    "entropy": "alss_tui.core.strategies.baselines:EntropySampling",
-    "margin": "alss_tui.core.strategies.baselines:MarginSampling",
-    "coreset": "alss_tui.core.strategies.baselines:CoresetSampling",
-    "coreset-latent": "alss_tui.core.strategies.baselines:LatentCoresetSampling",
-    "entropy-sub": "alss_tui.core.strategies.baselines:CostMatchedEntropySampling",
-    "margin-sub": "alss_tui.core.strategies.baselines:CostMatchedMarginSampling",
-    "snn-rerank": "alss_tui.core.strategies.latent_variants:ReRankedNearestNeighbour",
-    "snn-pseudo": "alss_tui.core.strategies.latent_variants:PseudoLabelledSeeds",
-    "snn-steer": "alss_tui.core.strategies.latent_variants:ClassSteeredSearch",
-}
+
+def strategy_class(name: str) -> type:
+    """The class that implements strategy `name` (KeyError for an undeclared name)."""
+    module_name, _, class_name = strategy(name).target.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 def get_strategy(name: str, **options):
     """Instantiate the strategy called `name` with its config options."""
-    target = _CLASSES[name]
-    module_name, _, class_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(**options)
+    return strategy_class(name)(**options)

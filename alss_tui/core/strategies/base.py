@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 import torch
@@ -61,12 +60,6 @@ class Selection:
     # Latent strategies: the ascended code behind each candidate, aligned with `candidates`
     # (what the review screen decodes beside the retrieved image, and the latent map plots).
     ascended: np.ndarray | None = None
-
-
-class Strategy(Protocol):
-    name: str
-
-    def select(self, state: SelectionState, n: int, rng: np.random.Generator) -> Selection: ...
 
 
 @torch.no_grad()

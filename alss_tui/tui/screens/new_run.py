@@ -56,8 +56,11 @@ class NewRunScreen(Screen):
                 yield Static(SECTION_TITLES.get(section, section), classes="form-section")
                 with Grid(classes="form-grid"):
                     for spec in specs:
-                        yield Label(spec.key.rpartition(".")[2], classes="field-label")
-                        yield self._widget(spec)
+                        label = Label(spec.key.rpartition(".")[2], classes="field-label")
+                        widget = self._widget(spec)
+                        label.tooltip = widget.tooltip = spec.help  # the declaration's line of help
+                        yield label
+                        yield widget
                         yield Static("", id=f"{spec.dom_id}-error", classes="field-error")
         with Horizontal(id="form-actions"):
             yield Button("Start run (enter)", id="start-run", variant="primary", compact=True)

@@ -1,38 +1,23 @@
-"""The New run form's model: one field per RunConfig leaf, parsed and validated as typed.
+"""The New run form's model: one field per config key, parsed and validated as typed.
 
-Built from the dataclasses, so a field added to the config appears in the form.
-Type errors are found per field; range rules come from `config.validate`, whose
-ConfigError names its key ("sampling.budget: must be >= ...").
+Built from the config's declarations (config.leaves), so a field added to the config
+appears in the form with its choices and help. Type errors are found per field;
+range and cross-field rules come from `config.validate`, which reports every bad key
+at once ("sampling.budget: must be >= ...").
 """
 
 from __future__ import annotations
 
-import typing
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass
 
 from alss_tui import config as config_mod
 from alss_tui.config import RunConfig
-from alss_tui.core.strategies import STRATEGY_NAMES
 from alss_tui.errors import ConfigError
 
 ORACLE_LABELS = {"simulated": "simulated oracle (ground truth)", "human": "a person (review screen)",
                  "file": "a CSV file of labels", "function": "a labelling function"}
-
-
-def _choices() -> dict[str, tuple[tuple[str, str], ...]]:
-    plain = lambda names: tuple((n, n) for n in names)  # noqa: E731
-    return {
-        "device": plain(config_mod.DEVICES),
-        "data.dataset": plain(config_mod.DATASETS),
-        "data.channels": plain(config_mod.CHANNELS),
-        "sampling.strategy": plain(STRATEGY_NAMES),  # read live: other strategies register themselves
-        "sampling.seed_choice": plain(config_mod.SEED_CHOICES),
-        "sampling.coreset_space": plain(config_mod.CORESET_SPACES),
-        "sampling.index": plain(config_mod.INDEX_KINDS),
-        "task.lr_schedule": plain(config_mod.LR_SCHEDULES),
-        "task.evaluate_on": plain(config_mod.EVALUATION_SPLITS),
-        "oracle.kind": tuple((ORACLE_LABELS.get(k, k), k) for k in config_mod.ORACLES),
-    }
+# Choice fields whose options read better with a description than with the bare value.
+_LABELS = {"oracle.kind": ORACLE_LABELS}
 
 
 @dataclass(frozen=True)
@@ -40,6 +25,7 @@ class FieldSpec:
     key: str  # dotted, as in TOML and --set
     kind: str  # "int" | "float" | "str" | "bool" | "list" | "choice"
     choices: tuple[tuple[str, str], ...] = ()
+    help: str = ""
 
     @property
     def section(self) -> str:
@@ -51,28 +37,11 @@ class FieldSpec:
 
 
 def field_specs() -> list[FieldSpec]:
-    choices = _choices()
-    out: list[FieldSpec] = []
-
-    def walk(cls: type, prefix: str) -> None:
-        hints = typing.get_type_hints(cls)
-        nested = []
-        for f in fields(cls):
-            tp, key = hints[f.name], prefix + f.name
-            if is_dataclass(tp):
-                nested.append((tp, key + "."))
-            elif key in choices:
-                out.append(FieldSpec(key, "choice", choices[key]))
-            elif tp is bool:
-                out.append(FieldSpec(key, "bool"))
-            elif typing.get_origin(tp) is tuple:
-                out.append(FieldSpec(key, "list"))
-            else:
-                out.append(FieldSpec(key, {int: "int", float: "float"}.get(tp, "str")))
-        for tp, key in nested:
-            walk(tp, key)
-
-    walk(RunConfig, "")
+    out = []
+    for leaf in config_mod.leaves(RunConfig):
+        labels = _LABELS.get(leaf.key, {})
+        choices = tuple((labels.get(c, c), c) for c in leaf.setting.allowed())
+        out.append(FieldSpec(leaf.key, leaf.kind, choices, leaf.setting.help))
     return out
 
 
@@ -127,33 +96,12 @@ def parse_form(values: dict[str, str | bool]) -> tuple[RunConfig | None, dict[st
         for part in parents:
             node = node.setdefault(part, {})
         node[leaf] = value
-    if errors:
+    # A field that did not parse is left out (so it reads as its default) and every other
+    # field is still validated: each wrong field gets its message at once.
+    try:
+        cfg = config_mod.from_dict(data)
+    except ConfigError as exc:
+        for key, message in exc.problems:
+            errors.setdefault(key, message)
         return None, errors
-    # validate() stops at the first bad key: note it, put the default back there and
-    # validate again, so every bad field gets its message at once.
-    defaults = config_mod.to_dict(RunConfig())
-    while True:
-        try:
-            cfg = config_mod.from_dict(data)
-        except ConfigError as exc:
-            key, _, message = str(exc).partition(": ")
-            if key in errors or not _reset(data, defaults, key):
-                errors.setdefault(key, message or str(exc))
-                return None, errors
-            errors[key] = message or str(exc)
-            continue
-        return (cfg, {}) if not errors else (None, errors)
-
-
-def _reset(data: dict, defaults: dict, key: str) -> bool:
-    """Put the default value back at dotted `key`; False if there is no such leaf."""
-    *parents, leaf = key.split(".")
-    node, default = data, defaults
-    for part in parents:
-        if not isinstance(node.get(part), dict):
-            return False
-        node, default = node[part], default[part]
-    if leaf not in default:
-        return False
-    node[leaf] = default[leaf]
-    return True
+    return (cfg, {}) if not errors else (None, errors)
