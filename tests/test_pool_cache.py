@@ -165,7 +165,9 @@ def test_train_and_val_folders_are_pool_and_test(tmp_path):
     _classes(root / "val", per_class=2)
     ds = load_dataset(_folder(root), tmp_path / "cache")
     assert ds.classes == ("cat", "dog")
-    assert len(ds.pool_images) == 10 and len(ds.test) == 4 and ds.validation is None
+    # One held-out folder named val/: the test split, and the validation split for evaluate_on = "validation".
+    assert len(ds.pool_images) == 10 and len(ds.test) == 4 and ds.validation_is_test
+    np.testing.assert_array_equal(ds.validation.images, ds.test.images)
     assert all("/train/" in p for p in ds.pool_paths)
     assert ds.test.labels.tolist() == [0, 0, 1, 1]
     _classes(root / "test", per_class=3)  # test/ beside val/: test is the test split, val the validation split

@@ -257,6 +257,6 @@ def test_the_title_shows_the_models_accuracy_as_a_percentage(home):
 
     async def scenario(app, pilot):
         title = str(app.screen.query_one("#review-title").render())
-        assert "3 candidates · model 84.2% · waiting for your labels" in title
+        assert "3 candidates · model 84.2% test · waiting for your labels" in title
 
     drive_review(home, folder.run_id, scenario)

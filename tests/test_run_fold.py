@@ -137,7 +137,7 @@ def test_history_bench_report_compare_and_monitor_agree_on_one_log(resumed_run):
     curve = run_curve(folder)
     from_bench = list(zip(curve["labelled"], curve["accuracy"]))
 
-    compare = accuracy_curve(folder)
+    compare, _ = accuracy_curve(folder)
     from_compare = [(int(x), y) for x, y in zip(compare.xs, compare.ys)]
 
     state = RunState("resumed")

@@ -31,7 +31,7 @@ def test_a_recorded_run_shows_rounds_curves_and_map(home):
     async def scenario(app, pilot):
         await wait_for(pilot, lambda: _rounds(app).row_count == 5, what="five rounds")
         await wait_for(pilot, lambda: app.screen.map_round == 4, what="the map of the last round")
-        await wait_for_text(pilot, app, "fixture", "finished", "snn on digits", "held-out accuracy",
+        await wait_for_text(pilot, app, "fixture", "finished", "snn on digits", "test accuracy",
                             "VAE loss", "task loss", "latent map · round 4 (snn)")
         last = _rounds(app).get_row_at(4)
         assert last[:5] == ["4", "snn", "25", "140", "82.2%"] and last[5].startswith("0:3 1:8")

@@ -108,6 +108,7 @@ def _execute(folder, json_out: bool, resume: bool = False, engine=None, registry
     if json_out:
         doc = {"run_id": folder.run_id, "config": to_dict(cfg), "rounds": rows, "folder": str(folder.path),
                "labelled": engine.labelled_count, "accuracy": finite_or_none(engine.last_accuracy),
+               "split": engine.accuracy_split,
                "seconds": round(time.perf_counter() - start, 3)}
         print(json.dumps(doc, indent=2))
     elif not quiet:
@@ -129,7 +130,7 @@ def _round_rows(folder) -> list[dict]:
     """Per-round rows from the event log: the whole run, including rounds before a resume."""
     from alss_tui.store.history import load_history
 
-    return [{"round": r["round"], "labelled": r["labelled"], "accuracy": r["accuracy"],
+    return [{"round": r["round"], "labelled": r["labelled"], "accuracy": r["accuracy"], "split": r["split"],
              "seconds": round(r["seconds"], 3),
              "phase_seconds": {k: round(v, 3) for k, v in r.get("phase_seconds", {}).items()}}
             for r in load_history(folder).round_rows]
@@ -141,7 +142,8 @@ def _table(run_id: str, name: str, rows: list[dict]):
     table = Table(title=f"{name} ({run_id})")
     from alss_tui.cli.console import percent
 
-    for col in ("round", "labelled", "test accuracy %", "seconds"):
+    split = next((r["split"] for r in rows if r["split"]), None) or "held-out"
+    for col in ("round", "labelled", f"{split} accuracy %", "seconds"):
         table.add_column(col, justify="right")
     for r in rows:
         table.add_row(str(r["round"]), str(r["labelled"]), percent(r["accuracy"], "n/a"), f"{r['seconds']:.1f}")

@@ -63,7 +63,9 @@ def ls(home: HomeOpt = None, json_out: JsonOpt = False,
     if json_out:
         keys = ("id", "name", "dataset", "strategy", "status", "round", "labelled", "budget", "accuracy",
                 "best_accuracy", "created", "updated", "error")
-        print(json.dumps([{k: d.get(k) for k in keys} for d in docs], indent=1))
+        from alss_tui.store.registry import accuracy_split
+
+        print(json.dumps([{**{k: d.get(k) for k in keys}, "split": accuracy_split(d)} for d in docs], indent=1))
         return
     from rich import box
     from rich.console import Console
@@ -74,18 +76,19 @@ def ls(home: HomeOpt = None, json_out: JsonOpt = False,
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
                   padding=(0, 1, 0, 0), show_edge=False)
     for col, just in (("id", "left"), ("name", "left"), ("strategy", "left"), ("status", "left"),
-                      ("round", "right"), ("labels", "right"), ("acc %", "right"), ("age", "right")):
+                      ("round", "right"), ("labels", "right"), ("val %", "right"), ("test %", "right"),
+                      ("age", "right")):
         # Status and id never shrink: they are what people scan the list for.
         table.add_column(col, justify=just, no_wrap=True,
-                         min_width={"id": 8, "name": 8, "status": 15, "labels": 7}.get(col))
+                         min_width={"id": 8, "name": 4, "status": 15, "round": 5, "labels": 7, "val %": 5,
+                                    "test %": 6, "age": 3}.get(col))
     styles = {"running": "green", "awaiting-labels": "yellow", "crashed": "red", "failed": "red",
               "finished": "dim", "starting": "green"}
     for d in shown:
         labels = f"{d.get('labelled', 0) or 0}/{d.get('budget', '?')}"
         table.add_row(d["id"], str(d.get("name", "")), str(d.get("strategy", "")),
                       f"[{styles.get(d['status'], '')}]{d['status']}[/]", str(d.get("round", "") if d.get("round") is not None else ""),
-                      labels, percent(d.get("accuracy")),
-                      _age(d.get("created")))
+                      labels, *_split_cells(d), _age(d.get("created")))
     Console().print(table)
 
 
@@ -106,7 +109,7 @@ def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> N
     history = load_history(folder)
     status = live_status(folder, doc)
     pid = runner_pid(folder)
-    rounds = [{k: r.get(k) for k in ("round", "labelled", "accuracy", "seconds", "selection_seconds")}
+    rounds = [{k: r.get(k) for k in ("round", "labelled", "accuracy", "split", "seconds", "selection_seconds")}
               for r in history.round_rows]
     files = {"folder": str(folder.path), "config": str(folder.config_path), "events": str(folder.events_path),
              "labels": str(folder.labels_path), "checkpoints": str(folder.checkpoint_dir),
@@ -130,7 +133,8 @@ def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> N
     console.print(f"dataset {cfg.data.dataset}, strategy {s.strategy}, labels {s.initial} + {s.per_round}/round "
                   f"to {s.budget}, oracle {cfg.oracle.kind}, seed {cfg.seed}")
     table = Table()
-    for col in ("round", "labelled", "test accuracy %", "selection s", "round s"):
+    split = next((r["split"] for r in history.round_rows if r["split"]), None) or cfg.task.evaluate_on
+    for col in ("round", "labelled", f"{split} accuracy %", "selection s", "round s"):
         table.add_column(col, justify="right")
     for r in rounds:
         table.add_row(str(r["round"]), str(r["labelled"]), percent(r["accuracy"]),
@@ -196,3 +200,12 @@ def doctor(home: HomeOpt = None,
     if problems:
         fail(f"{len(problems)} problem(s); `alss-tui doctor --rebuild` rebuilds the registry from the run folders")
     print(f"ok: {len(ids)} runs")
+
+
+
+def _split_cells(doc: dict) -> tuple[str, str]:
+    """(validation, test) cells: a run's accuracy goes in the column of the split it was measured on."""
+    from alss_tui.store.registry import accuracy_split
+
+    split, value = accuracy_split(doc), percent(doc.get("accuracy"))
+    return (value if split == "validation" else "", value if split == "test" else "")

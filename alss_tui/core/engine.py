@@ -24,7 +24,7 @@ from alss_tui.core.pool_images import PoolImages
 from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import LabelledSynthetic, Selection, SelectionState
 from alss_tui.core import training
-from alss_tui.data.pool import Dataset, Pool
+from alss_tui.data.pool import Dataset, Pool, held_out_split
 from alss_tui.errors import LabelError
 from alss_tui.models.classifier import SmallCNN
 from alss_tui.models.vae import ConvVAE
@@ -44,9 +44,7 @@ class Engine:
         # held-out split. That split is the test split, or with task.evaluate_on = "validation"
         # the validation split (the test split is then never touched).
         self.images = PoolImages(dataset.pool_images, dataset.pixel_scale)
-        held_out = dataset.validation if cfg.task.evaluate_on == "validation" else dataset.test
-        if held_out is None:
-            raise ValueError("task.evaluate_on = 'validation' but the dataset has no validation split")
+        held_out = held_out_split(dataset, cfg.task.evaluate_on)
         self.test_x = PoolImages(held_out.images, dataset.pixel_scale)
         self.test_y = torch.from_numpy(held_out.labels)
         self.strategy = get_strategy(cfg.sampling.strategy, cfg=cfg.sampling)
@@ -302,12 +300,18 @@ class Engine:
         self.last_accuracy = acc
         yield Evaluated(round, self.labelled_count, acc, loss, recall, split=self.cfg.task.evaluate_on)
 
+    @property
+    def accuracy_split(self) -> str | None:
+        """The split `last_accuracy` was measured on (None: nothing held out)."""
+        return None if math.isnan(self.last_accuracy) else self.cfg.task.evaluate_on
+
     def finish_round(self, round: int, seconds: float, phase_seconds: dict[str, float]) -> Iterator[Event]:
         self.round = round
         record = {"round": round, "labelled": self.labelled_count, "accuracy": self.last_accuracy,
                   "seconds": seconds, "phase_seconds": dict(phase_seconds)}
         self.history.append(record)
-        yield RoundFinished(round, self.labelled_count, self.last_accuracy, seconds, dict(phase_seconds))
+        yield RoundFinished(round, self.labelled_count, self.last_accuracy, seconds, dict(phase_seconds),
+                            self.accuracy_split)
 
     # --- checkpoints ----------------------------------------------------------------
 

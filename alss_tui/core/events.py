@@ -120,6 +120,9 @@ class RoundFinished(Event):
     accuracy: float
     seconds: float
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    # The split `accuracy` was measured on; None when nothing is held out (and in logs
+    # written before rounds said it: their accuracy is the test split's).
+    split: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ class RunFinished(Event):
     labelled: int
     accuracy: float
     seconds: float
+    split: str | None = None  # as RoundFinished.split
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,12 @@ class FolderLayout:
     test: tuple[ImageFile, ...]  # empty: carve the test split from the pool
     validation: tuple[ImageFile, ...]
     held_out: bool  # the folder ships its own test split (train/ + val/ or test/)
+    test_from: str = ""  # the sub-folder the test split came from ("test", "val", ...); "" when carved
+
+    @property
+    def test_is_validation(self) -> bool:
+        """train/ + val/ alone: the one held-out folder is a validation folder by name."""
+        return self.test_from in VALIDATION_NAMES and not self.validation
 
     @property
     def files(self) -> tuple[ImageFile, ...]:
@@ -155,4 +161,5 @@ def scan_folder(root: Path, class_names: tuple[str, ...]) -> FolderLayout:
                   if validation_dir is not None else [])
     if not pool:
         raise DataError(f"{train_dir}: no images found ({', '.join(IMAGE_SUFFIXES)})")
-    return FolderLayout(root, classes, True, tuple(pool), tuple(test), tuple(validation), held_out=split)
+    return FolderLayout(root, classes, True, tuple(pool), tuple(test), tuple(validation), held_out=split,
+                        test_from=test_dir.name if test_dir is not None else "")

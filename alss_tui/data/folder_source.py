@@ -45,8 +45,9 @@ def folder_source(cfg: DataConfig) -> Source:
     family = digest(settings)
 
     def fill(folder: Path, cache: PoolCache, progress: Progress | None) -> dict:
+        # Meta, not the key: which folder held the test rows changes no pixel.
         return _fill(folder, layout, cfg, cache.latest_of_family(family), progress,
-                     dict(settings, family=family))
+                     dict(settings, family=family, test_is_validation=layout.test_is_validation))
 
     return Source("folder", key, family, fill)
 

@@ -73,6 +73,10 @@ def dataset_from_cache(cached: CachedPool, persistent: bool) -> Dataset:
     labelled = bool(meta.get("labelled"))
     validation = Split(images[b:], labels[b:]) if counts.get("validation") else None
     pool_paths, skipped = None, ()
+    test_is_validation = meta.get("kind") == "folder" and validation is None and counts["test"] > 0 and (
+        meta["test_is_validation"] if "test_is_validation" in meta else _test_rows_from_val(cached, a))
+    if test_is_validation:
+        validation = Split(images[a:b], labels[a:b])
     if meta.get("kind") == "folder":
         root = meta["root"].rstrip("/") + "/"
         pool_paths = RowPaths(lambda: [root + rel for rel, _, _ in cached.files()[:a]], a)
@@ -80,7 +84,15 @@ def dataset_from_cache(cached: CachedPool, persistent: bool) -> Dataset:
     return Dataset(meta["name"], images[:a], labels[:a] if labelled else None, Split(images[a:b], labels[a:b]),
                    tuple(meta["classes"]), validation=validation, pool_paths=pool_paths,
                    pixel_scale=float(meta["pixel_scale"]), pool_key=meta["key"] if persistent else None,
-                   skipped=skipped)
+                   skipped=skipped, validation_is_test=bool(test_is_validation))
+
+
+def _test_rows_from_val(cached: CachedPool, first_test_row: int) -> bool:
+    """An entry written before its meta said so: do its test rows come from a val/ folder?"""
+    from alss_tui.data.folder_layout import VALIDATION_NAMES
+
+    files = cached.files()
+    return len(files) > first_test_row and files[first_test_row][0].split("/", 1)[0] in VALIDATION_NAMES
 
 
 # --- shaping the pool: validation carve-out, long tail, limit ----------------
@@ -100,8 +112,9 @@ def shape_pool(ds: Dataset, cfg: DataConfig, cache: PoolCache | None) -> Dataset
     if cfg.validation_size:
         if ds.pool_truth is None:
             raise DataError("data.validation_size: needs a labelled dataset; this pool has no labels")
-        if ds.validation is not None:
+        if ds.validation is not None and not ds.validation_is_test:
             raise DataError("data.validation_size: the folder has its own val/ split beside test/; set it to 0")
+        ds.validation_is_test = False  # carved from the pool instead of the folder's val/
         if cfg.validation_size >= n:
             raise DataError(f"data.validation_size ({cfg.validation_size}) must be smaller than the pool ({n})")
         perm = rng.permutation(n)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from alss_tui.errors import DataError
+
 
 def to_float(batch_u8: np.ndarray, scale: float, out: np.ndarray | None = None) -> np.ndarray:
     """Stored pixels -> float32 pixels in [0, 1]: `uint8 / scale`, for one batch at a time.
@@ -90,10 +92,23 @@ class Dataset:
     # Which cached pool this is (None when built in memory) and the files left out of it.
     pool_key: str | None = None
     skipped: tuple[tuple[str, str], ...] = ()  # (path, reason) of unreadable images
+    # A folder of train/ + val/ only: its val/ is the validation split and, as it always
+    # was, the test split too (one held-out folder; task.evaluate_on says what to call it).
+    validation_is_test: bool = False
 
     @property
     def shape(self) -> tuple[int, int, int]:
         return tuple(self.pool_images.shape[1:])  # type: ignore[return-value]
+
+
+def held_out_split(ds: Dataset, evaluate_on: str) -> Split:
+    """The split every round is scored on: the test split, or the validation split."""
+    if evaluate_on != "validation":
+        return ds.test
+    if ds.validation is None:
+        raise DataError("task.evaluate_on = 'validation': this data has no validation split; set "
+                        "data.validation_size, or give a folder a val/ beside train/")
+    return ds.validation
 
 
 @dataclass

@@ -92,7 +92,7 @@ def run_loop(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecor
         _checkpoint(engine, folder, f"round-{round_no:03d}", emit, on_checkpoint)
         round_no += 1
     emit(RunFinished(engine.round, engine.labelled_count, engine.last_accuracy,
-                     time.perf_counter() - run_start))
+                     time.perf_counter() - run_start, engine.accuracy_split))
     emit.sync()
 
 

@@ -22,8 +22,9 @@ class RegistrySync:
         elif isinstance(event, ev.LabelsApplied):
             update(self.run_id, status="running", waiting_round=None)
         elif isinstance(event, ev.RoundFinished):
-            acc = event.accuracy if event.accuracy == event.accuracy else None  # NaN: no test split
-            update(self.run_id, round=event.round, labelled=event.labelled, accuracy=acc)
+            acc = event.accuracy if event.accuracy == event.accuracy else None  # NaN: nothing held out
+            update(self.run_id, round=event.round, labelled=event.labelled, accuracy=acc,
+                   split=event.split if acc is not None else None)
         elif isinstance(event, ev.RunFinished):
             update(self.run_id, status="finished", pid=None)
         elif isinstance(event, ev.RunFailed):

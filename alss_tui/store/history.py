@@ -48,7 +48,7 @@ class RunHistory:
 
 
 def _row(r: RoundRecord) -> dict:
-    return {"round": r.round, "labelled": r.labelled, "accuracy": r.accuracy, "seconds": r.seconds,
+    return {"round": r.round, "labelled": r.labelled, "accuracy": r.accuracy, "split": r.split, "seconds": r.seconds,
             "phase_seconds": dict(r.phase_seconds), "selection_seconds": r.selection_seconds}
 
 

@@ -25,6 +25,14 @@ REGISTRY_FILE = "registry.json"
 RUNS_TABLE = "runs"
 
 
+def accuracy_split(doc: dict) -> str | None:
+    """The split a document's `accuracy` and `best_accuracy` are on; documents written before
+    they said so scored the test split."""
+    if doc.get("accuracy") is None and doc.get("best_accuracy") is None:
+        return None
+    return doc.get("split") or "test"
+
+
 def registry_fields(cfg) -> dict:
     """The config facts a run's registry document carries (for listing and filtering)."""
     return {"name": cfg.name, "dataset": cfg.data.dataset, "strategy": cfg.sampling.strategy,

@@ -59,6 +59,13 @@ class RoundRecord:
         return self.evaluated_on is not None
 
     @property
+    def split(self) -> str | None:
+        """The split `accuracy` is on: what the round said, else test (older logs); None without one."""
+        if self.accuracy is None:
+            return None
+        return self.evaluated_on or "test"
+
+    @property
     def proposed(self) -> int:
         return len(self.candidates)
 
@@ -133,6 +140,8 @@ class RunFold:
             r = self._round(e.round)
             r.finished, r.labelled, r.accuracy = True, e.labelled, finite_or_none(e.accuracy)
             r.seconds, r.phase_seconds = e.seconds, dict(e.phase_seconds or {})
+            if e.split is not None:
+                r.evaluated_on = e.split
         elif isinstance(e, ev.RunFinished):
             self.finished = True
         elif isinstance(e, ev.RunFailed):

@@ -86,7 +86,9 @@ def export_run(folder: RunFolder, dest: Path) -> list[Path]:
 
     rounds = io.StringIO()
     w = csv.writer(rounds)
-    w.writerow(["round", "labelled", "test_accuracy", "seconds", "selection_seconds", "task_seconds",
+    # The accuracy column is named by the split it was measured on: a run scores one split.
+    split = next((r["split"] for r in history.round_rows if r["split"]), None) or folder.load_config().task.evaluate_on
+    w.writerow(["round", "labelled", f"{split}_accuracy", "seconds", "selection_seconds", "task_seconds",
                 "evaluate_seconds"])
     for r in history.round_rows:
         phases = r.get("phase_seconds", {})
@@ -114,7 +116,7 @@ def document_from_folder(folder: RunFolder) -> dict:
     if last is not None:
         accs = [r["accuracy"] for r in history.round_rows if r["accuracy"] is not None]
         doc.update(round=last["round"], labelled=last["labelled"], accuracy=last["accuracy"],
-                   best_accuracy=max(accs) if accs else None)
+                   best_accuracy=max(accs) if accs else None, split=last["split"])
     if history.finished:
         doc["status"] = "finished"
     elif history.error is not None:

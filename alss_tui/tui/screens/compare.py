@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from alss_tui.tui.messages import ComparisonLoaded
+from alss_tui.tui.state.comparison import plot_title
 from alss_tui.tui.widgets.curve_plot import CurvePlot
 
 
@@ -34,7 +35,9 @@ class CompareScreen(Screen):
 
     def show(self, message: ComparisonLoaded) -> None:
         curves = message.curves
-        self.query_one("#compare-plot", CurvePlot).show([(c.label, c.curve) for c in curves], markers=True)
+        plot = self.query_one("#compare-plot", CurvePlot)
+        plot.title = plot_title(curves)
+        plot.show([(c.label, c.curve) for c in curves], markers=True)
         table = self.query_one("#config-diff", DataTable)
         table.clear(columns=True)
         table.add_columns("field", *[c.run_id for c in curves])

@@ -17,6 +17,7 @@ from alss_tui.tui.widgets.latent_map import LEGEND, LatentMap
 
 PLOT_SECONDS = 1.0  # the fastest the curves are redrawn while events stream in
 ROUND_COLUMNS = ("round", "strategy", "added", "labelled", "accuracy", "classes added", "seconds")
+SPLIT_COLUMN = {"validation": "val %", "test": "test %"}  # the accuracy column, once a round names its split
 PHASE_NAMES = {"decode": "decoding the image folder", "vae": "training the VAE", "encode": "encoding the pool", "propose": "picking candidates",
                "label": "labelling", "task": "training the classifier", "evaluate": "evaluating",
                "starting": "starting", "waiting": "waiting for the runner", "finished": "finished",
@@ -58,6 +59,7 @@ class MonitorScreen(Screen):
         self._rounds_shown: tuple | None = None
         self._plots_dirty = False
         self._plot_timer_running = False
+        self._accuracy_header = "accuracy"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -113,7 +115,10 @@ class MonitorScreen(Screen):
         snap = self.snapshot
         if snap is None:
             return
-        self.query_one("#accuracy-plot", CurvePlot).show([("accuracy", snap.accuracy)], markers=True)
+        plot = self.query_one("#accuracy-plot", CurvePlot)
+        if snap.split:
+            plot.title = f"{snap.split} accuracy (%)"
+        plot.show([("accuracy", snap.accuracy)], markers=True)
         self.query_one("#vae-plot", CurvePlot).show(
             [(name, curve) for name, curve in snap.vae.items() if name in ("recon", "kl")]
             or list(snap.vae.items()))
@@ -151,6 +156,11 @@ class MonitorScreen(Screen):
             return
         self._rounds_shown = cells
         table = self.query_one("#rounds-table", DataTable)
+        header = SPLIT_COLUMN.get(snap.split or "", "accuracy")
+        if header != self._accuracy_header:
+            self._accuracy_header = header
+            table.clear(columns=True)
+            table.add_columns(*(header if c == "accuracy" else c for c in ROUND_COLUMNS))
         table.clear()
         table.add_rows(cells)
 

@@ -153,11 +153,14 @@ class ReviewScreen(Screen):
 
     def _model_text(self) -> str:
         """The held-out accuracy of the model whose predictions the cards show, if known."""
+        from alss_tui.store.registry import accuracy_split
+
         try:
-            accuracy = (self.registry.get(self.run_id) or {}).get("accuracy")
+            doc = self.registry.get(self.run_id) or {}
         except AlssError:
             return ""
-        return "" if accuracy is None else f" · model {100 * accuracy:.1f}%"
+        accuracy = doc.get("accuracy")
+        return "" if accuracy is None else f" · model {100 * accuracy:.1f}% {accuracy_split(doc)}"
 
     def _show_status(self) -> None:
         # A frame of its own: repainted together with a card far above it, Textual

@@ -13,7 +13,8 @@ from alss_tui.tui.state.run_rows import SORT_KEYS, RunRow, age, arrange
 from alss_tui.tui.status_style import status_text
 
 AGE_REFRESH_SECONDS = 30.0
-COLUMNS = ("", "id", "name", "strategy", "data", "status", "round", "labels", "acc", "best", "age")
+# One column per held-out split: a run's figure sits under the split it was measured on.
+COLUMNS = ("", "id", "name", "strategy", "data", "status", "round", "labels", "val %", "test %", "age")
 
 
 def _pct(x: float | None) -> str:
@@ -90,8 +91,8 @@ class RunsScreen(Screen):
         labels = "-" if r.labelled is None else f"{r.labelled}/{r.budget}" if r.budget else str(r.labelled)
         # Text, not str: the table would parse every str as markup, which is most of a refill.
         plain = (r.id, r.name[:18], r.strategy, r.dataset)
-        numbers = ("-" if r.round is None else str(r.round), labels, _pct(r.accuracy), _pct(r.best_accuracy),
-                   age(now - r.created))
+        val, test = (_pct(r.accuracy) if r.split == s else "-" for s in ("validation", "test"))
+        numbers = ("-" if r.round is None else str(r.round), labels, val, test, age(now - r.created))
         return (Text("✓" if r.id in self.marked else " ", style="bold"), *map(Text, plain), status_text(r.status),
                 *(Text(n, justify="right") for n in numbers))
 

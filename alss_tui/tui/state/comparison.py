@@ -17,6 +17,18 @@ class RunCurve:
     run_id: str
     label: str
     curve: Curve  # labelled -> accuracy, one point per finished round (last record of a round wins)
+    split: str | None = None  # the held-out split the curve was measured on
+
+
+SPLIT_SHORT = {"validation": "val", "test": "test"}
+
+
+def plot_title(curves: list[RunCurve]) -> str:
+    """The split in the title when every run was scored on the same one; else each label says its own."""
+    splits = {c.split for c in curves if c.split}
+    if len(splits) == 1:
+        return f"{splits.pop()} accuracy vs labels (%)"
+    return "accuracy vs labels (%); each run on its own split (val or test)"
 
 
 def flatten(data: dict, prefix: str = "") -> dict[str, object]:
@@ -41,12 +53,12 @@ def config_diff(configs: dict[str, dict]) -> list[tuple[str, list[str]]]:
     return rows
 
 
-def accuracy_curve(folder: RunFolder) -> Curve:
-    """Labelled count -> accuracy, one point per finished round with a test accuracy."""
+def accuracy_curve(folder: RunFolder) -> tuple[Curve, str | None]:
+    """Labelled count -> accuracy, one point per finished round with a held-out accuracy, and its split."""
     fold, _ = fold_log(folder.events_path)
-    points = sorted((float(r.labelled), float(r.accuracy)) for r in fold.finished_rounds()
-                    if r.accuracy is not None and r.labelled is not None)
-    return Curve(tuple(p[0] for p in points), tuple(p[1] for p in points))
+    rounds = [r for r in fold.finished_rounds() if r.accuracy is not None and r.labelled is not None]
+    points = sorted((float(r.labelled), float(r.accuracy)) for r in rounds)
+    return Curve(tuple(p[0] for p in points), tuple(p[1] for p in points)), (rounds[-1].split if rounds else None)
 
 
 def load_comparison(registry: Registry, run_ids: list[str]) -> tuple[list[RunCurve], list[tuple[str, list[str]]], list[str]]:
@@ -56,10 +68,11 @@ def load_comparison(registry: Registry, run_ids: list[str]) -> tuple[list[RunCur
         folder = RunFolder(registry.runs_dir / run_id)
         try:
             cfg = folder.load_config()
-            curve = accuracy_curve(folder)
+            curve, split = accuracy_curve(folder)
         except AlssError as exc:
             problems.append(str(exc))
             continue
         configs[run_id] = config_mod.to_dict(cfg)
-        curves.append(RunCurve(run_id, f"{cfg.name} ({cfg.sampling.strategy}, {run_id[:4]})", curve))
+        on = f", {SPLIT_SHORT.get(split, split)}" if split else ""
+        curves.append(RunCurve(run_id, f"{cfg.name} ({cfg.sampling.strategy}, {run_id[:4]}{on})", curve, split))
     return curves, config_diff(configs), problems

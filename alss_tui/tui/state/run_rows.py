@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alss_tui.store.registry import Registry
+from alss_tui.store.registry import Registry, accuracy_split
 from alss_tui.store.run_folder import RunFolder
 from alss_tui.store.status import live_status
 
@@ -24,6 +24,7 @@ class RunRow:
     best_accuracy: float | None
     created: float
     error: str | None
+    split: str | None = None  # the split accuracy and best_accuracy are on ("test", "validation")
 
     def matches(self, text: str) -> bool:
         """Every word of `text` appears in id, name, dataset, strategy, oracle or status."""
@@ -45,7 +46,7 @@ def load_rows(registry: Registry) -> list[RunRow]:
             strategy=str(doc.get("strategy", "")), oracle=str(doc.get("oracle", "")),
             status=live_status(RunFolder(registry.runs_dir / run_id), doc),
             round=doc.get("round"), labelled=doc.get("labelled"), budget=doc.get("budget"),
-            accuracy=doc.get("accuracy"), best_accuracy=doc.get("best_accuracy"),
+            accuracy=doc.get("accuracy"), best_accuracy=doc.get("best_accuracy"), split=accuracy_split(doc),
             created=float(doc.get("created") or 0.0), error=doc.get("error")))
     return rows
 
@@ -58,7 +59,9 @@ def arrange(rows: list[RunRow], text: str = "", sort: str = "newest") -> list[Ru
     if sort == "status":
         return sorted(picked, key=lambda r: (r.status, -r.created))
     if sort == "accuracy":
-        return sorted(picked, key=lambda r: (r.accuracy is None, -(r.accuracy or 0.0), -r.created))
+        # Validation runs, then test runs, each by accuracy: figures of two splits are not ranked together.
+        order = {"validation": 0, "test": 1}
+        return sorted(picked, key=lambda r: (order.get(r.split or "", 2), -(r.accuracy or 0.0), -r.created))
     return sorted(picked, key=lambda r: -r.created)
 
 

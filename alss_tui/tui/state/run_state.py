@@ -45,6 +45,7 @@ class RunSnapshot:
     finished: bool
     error: str | None
     curves_version: int
+    split: str | None = None  # the held-out split the accuracies are on (None until a round is scored)
 
 
 class RunState:
@@ -122,6 +123,7 @@ class RunState:
                             if r.evaluated and r.accuracy is not None and r.labelled is not None)
         accuracy = Curve(tuple(float(p[0]) for p in acc_points), tuple(p[1] for p in acc_points))
         rounds = tuple(r.copy() for r in fold.ordered())
+        split = next((r.split for r in reversed(rounds) if r.split), None)
         return RunSnapshot(self.run_id, self.version, fold.classes, fold.pool_size, self.phase, self.phase_round,
                            self.done, self.total, vae, task, accuracy, rounds, fold.finished, fold.error,
-                           self.curves_version)
+                           self.curves_version, split)
