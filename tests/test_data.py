@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 
 from alss_tui.config import DataConfig
-from alss_tui.data.loaders import load_dataset, long_tail_indices, read_idx
+from alss_tui.data.loaders import load_dataset
+from alss_tui.data.shaping import long_tail_indices
+from alss_tui.data.sources import read_idx
 from alss_tui.errors import DataError
 from conftest import SHARED_DATA, needs_cifar, needs_mnist
 

@@ -131,7 +131,7 @@ def test_corrupt_truncated_and_empty_jpegs_are_skipped_and_listed(tmp_path):
 
 
 def test_runner_records_pool_key_and_skipped_list(tmp_path):
-    from alss_tui.runner.pool_record import record_pool, recorded_pool_key
+    from alss_tui.runner.pool_open import record_pool, recorded_pool_key
     from alss_tui.store.run_folder import RunFolder
 
     root = tmp_path / "photos"
@@ -140,7 +140,7 @@ def test_runner_records_pool_key_and_skipped_list(tmp_path):
     ds = load_dataset(_folder(root), tmp_path / "cache")
     folder = RunFolder(tmp_path / "run")
     folder.path.mkdir()
-    record_pool(folder, ds)
+    record_pool(folder, ds, _folder(root))
     assert recorded_pool_key(folder) == ds.pool_key
     doc = json.loads((folder.path / "pool.json").read_text())
     assert doc["pool"] == len(ds.pool_images) and doc["skipped"] == 1
@@ -268,14 +268,13 @@ def test_array_dataset_is_mapped_as_it_is(tmp_path):
 KILLED_BUILD = textwrap.dedent("""
     import sys, time
     from alss_tui.config import DataConfig
-    from alss_tui.data.loaders import load_dataset
+    from alss_tui.data.loaders import open_pool
 
-    def slow(done, total):
+    opening = open_pool(DataConfig(dataset="folder", data_root=sys.argv[1], image_size=16, decode_workers=1),
+                        sys.argv[2])
+    for done, total in opening:
         print(done, total, flush=True)
         time.sleep(0.5)  # a slow disk: leaves time to be killed mid-decode
-
-    load_dataset(DataConfig(dataset="folder", data_root=sys.argv[1], image_size=16, decode_workers=1),
-                 sys.argv[2], slow)
     print("finished", flush=True)
 """)
 

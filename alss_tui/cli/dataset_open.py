@@ -45,12 +45,13 @@ def _decode_bar(console):
 
 
 def load_with_progress(data_cfg, home: Path, console):
-    """load_dataset with the pool cache under `home` and a progress bar on `console`."""
-    from alss_tui.data.loaders import load_dataset
+    """The data config's pool, with the pool cache under `home` and a progress bar on `console`."""
+    from alss_tui.data.loaders import open_pool
+    from alss_tui.runner.pool_open import drive
     from alss_tui.store.home import pool_cache_dir
 
     with _decode_bar(console) as bar:
-        return load_dataset(data_cfg, pool_cache_dir(home), bar)
+        return drive(open_pool(data_cfg, pool_cache_dir(home)), bar)
 
 
 def prepare_with_progress(cfg, home: Path, console):

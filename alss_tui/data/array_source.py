@@ -14,7 +14,7 @@ import numpy as np
 
 from alss_tui.data.pool import Dataset, Split
 from alss_tui.data.pool_cache import digest
-from alss_tui.data.sources import stat_lines
+from alss_tui.data.source_base import stat_lines
 from alss_tui.errors import DataError
 
 if TYPE_CHECKING:

@@ -14,13 +14,11 @@ travel back through pipes); each returns the rows it could not read and why.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
-
-Progress = Callable[[int, int], None]  # (images done, images total)
 
 GRAYSCALE_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 # Headers looked at to decide data.channels = "auto" (evenly spread over the folder).
@@ -138,11 +136,13 @@ def chunk_size(n: int, workers: int) -> int:
 
 
 def decode_into(npy_path: Path, rows: Sequence[int], paths: Sequence[str], side: int, channels: int,
-                workers: int, progress: Progress | None = None) -> list[tuple[int, str]]:
-    """Decode every path into its row of the (already allocated) .npy; returns failures sorted by row."""
+                workers: int) -> Generator[tuple[int, int], None, list[tuple[int, str]]]:
+    """Decode every path into its row of the (already allocated) .npy.
+
+    Yields (images done, images total) as chunks finish; returns the failures sorted by row.
+    """
     total = len(paths)
-    if progress is not None:
-        progress(0, total)
+    yield 0, total
     if total == 0:
         return []
     workers = min(worker_count(workers), max(1, total // 8))
@@ -155,8 +155,7 @@ def decode_into(npy_path: Path, rows: Sequence[int], paths: Sequence[str], side:
             for chunk_rows, chunk_paths in chunks:
                 failed += _decode_chunk(str(npy_path), chunk_rows, chunk_paths, side, channels)
                 done += len(chunk_rows)
-                if progress is not None:
-                    progress(done, total)
+                yield done, total
         finally:
             _release_output()  # this process: the caller renames the folder next
         return sorted(failed)
@@ -168,6 +167,5 @@ def decode_into(npy_path: Path, rows: Sequence[int], paths: Sequence[str], side:
         for future in as_completed(futures):
             failed += future.result()
             done += futures[future]
-            if progress is not None:
-                progress(done, total)
+            yield done, total
     return sorted(failed)

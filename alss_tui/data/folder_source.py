@@ -17,13 +17,12 @@ import numpy as np
 
 from alss_tui.data.decode import decode_into, detect_channels
 from alss_tui.data.folder_layout import FolderLayout, scan_folder
-from alss_tui.data.pool_cache import CachedPool, PoolCache, digest, write_files_tsv
-from alss_tui.data.sources import Source, holdout_indices
+from alss_tui.data.pool_cache import CachedPool, digest
+from alss_tui.data.source_base import Source, holdout_indices
 from alss_tui.errors import DataError
 
 if TYPE_CHECKING:
     from alss_tui.config import DataConfig
-    from alss_tui.data.decode import Progress
 
 # Names the resize rule in the key: changing how pixels are made must not reuse old ones.
 CROP_RULE = "short-side-bilinear+centre-crop"
@@ -44,16 +43,21 @@ def folder_source(cfg: DataConfig) -> Source:
     key = digest(settings, [listing])
     family = digest(settings)
 
-    def fill(folder: Path, cache: PoolCache, progress: Progress | None) -> dict:
+    def fill(folder: Path, previous: CachedPool | None):
         # Meta, not the key: which folder held the test rows changes no pixel.
-        return _fill(folder, layout, cfg, cache.latest_of_family(family), progress,
-                     dict(settings, family=family, test_is_validation=layout.test_is_validation))
+        return (yield from _fill(folder, layout, cfg, previous,
+                                 dict(settings, family=family, test_is_validation=layout.test_is_validation)))
 
-    return Source("folder", key, family, fill)
+    return Source("folder", key, family, fill, reuses_rows=True)
 
 
-def _fill(folder: Path, layout: FolderLayout, cfg: DataConfig, previous: CachedPool | None,
-          progress: Progress | None, meta: dict) -> dict:
+def write_files_tsv(path: Path, files: list[tuple[str, int, int]]) -> None:
+    """Each row's file (relative path, size, mtime in ns), in row order: what `CachedPool.files` reads."""
+    path.write_text("".join(f"{rel}\t{size}\t{mtime}\n" for rel, size, mtime in files), encoding="utf-8")
+
+
+def _fill(folder: Path, layout: FolderLayout, cfg: DataConfig, previous: CachedPool | None, meta: dict):
+    """Decode into `folder` (yields (done, total) as it goes); returns the entry's meta."""
     files = layout.files
     section = np.array([0] * len(layout.pool) + [1] * len(layout.test) + [2] * len(layout.validation))
     root = str(layout.root)
@@ -76,8 +80,8 @@ def _fill(folder: Path, layout: FolderLayout, cfg: DataConfig, previous: CachedP
     del out
     done = set(reused_to.tolist()) | set(known_bad)
     todo = [i for i in range(len(files)) if i not in done]
-    failed = decode_into(decoded, row_of[todo].tolist(), [abs_paths[i] for i in todo], side, channels,
-                         cfg.decode_workers, progress)
+    failed = yield from decode_into(decoded, row_of[todo].tolist(), [abs_paths[i] for i in todo], side,
+                                    channels, cfg.decode_workers)
     bad = {int(planned[row]): reason for row, reason in failed} | known_bad
     if len(bad) == len(files):
         first = files[min(bad)]

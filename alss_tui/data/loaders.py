@@ -1,37 +1,40 @@
-"""Datasets as uint8 pools: digits (shipped with scikit-learn), mnist, cifar10, folder, array.
+"""The one way into the data layer: the pool a data config describes, shaped for a run.
 
-`load_dataset` returns uint8 (N, C, H, W) arrays (float pixel = value /
-`Dataset.pixel_scale`). With a cache directory every dataset is turned into arrays
-once and opened memory-mapped after that (pool_cache.py); without one it is built
-in memory. Nothing is downloaded unless the caller asks; a missing or malformed
-file raises DataError naming the path and what was expected.
+`open_pool(cfg, cache_dir, pool_key)` is a generator: it yields (images done, images to
+do) while a folder decodes and returns the `Dataset` (uint8 (N, C, H, W) arrays, a
+float pixel = value / `pixel_scale`). It calls each module below it once on its way:
+the source of the dataset's kind (sources.py, folder_source.py, array_source.py), the
+pool cache (pool_cache.py: open, or begin + the source's fill + publish), then the
+shaping (shaping.py). Progress travels up as yielded values, so nothing below calls
+back into a caller. With a cache directory every dataset is turned into arrays once
+and opened memory-mapped after that; without one it is built in memory. Nothing is
+downloaded unless the config asks; a missing or malformed file raises DataError
+naming the path and what was expected.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from alss_tui.data.pool import Dataset, RowPaths, Split
-from alss_tui.data.pool_cache import CachedPool, PoolCache, digest
-from alss_tui.data.sources import (  # noqa: F401  (read_idx, SPLIT_SEED: part of this module's API)
-    CIFAR10_CLASSES, SPLIT_SEED, Source, cifar10_source, digits_source, mnist_source, read_idx,
-)
+from alss_tui.data.pool_cache import CachedPool, PoolCache
+from alss_tui.data.shaping import shape_pool
+from alss_tui.data.source_base import Source
+from alss_tui.data.sources import cifar10_source, digits_source, mnist_source
 from alss_tui.errors import DataError
 
 if TYPE_CHECKING:
     from alss_tui.config import DataConfig
-    from alss_tui.data.decode import Progress
+
+Opening = Generator[tuple[int, int], None, Dataset]
 
 
-def load_dataset(cfg: DataConfig, cache_dir: Path | None = None, progress: Progress | None = None,
-                 pool_key: str | None = None) -> Dataset:
-    """The dataset `cfg` describes, shaped (validation, long tail, limit).
+def open_pool(cfg: DataConfig, cache_dir: Path | None = None, pool_key: str | None = None) -> Opening:
+    """The dataset `cfg` describes, shaped (validation, long tail, limit); yields decode progress.
 
     cache_dir: where pool entries live (`<home>/cache/pools`); None builds in memory.
-    progress: called with (images decoded, images to decode) while a folder is decoded.
     pool_key: the pool a run started with; opened as it was even if the files changed
     since, and a DataError saying why when that entry is gone and the files differ.
     """
@@ -43,16 +46,38 @@ def load_dataset(cfg: DataConfig, cache_dir: Path | None = None, progress: Progr
         if pool_key is not None and ds.pool_key != pool_key:
             raise DataError(f"{cfg.data_root}: the arrays changed since this run started (pool {pool_key})")
         return shape_pool(ds, cfg, None)
-    if pool_key is not None:
-        cached = cache.open(pool_key)
-        if cached is not None:
-            return shape_pool(dataset_from_cache(cached, cache.persistent), cfg, cache)
-    source = make_source(cfg)
-    if pool_key is not None and source.key != pool_key:
-        raise DataError(f"{cfg.data_root or cfg.dataset}: files changed since this run started and its pool "
-                        f"({pool_key}) is no longer cached; start a new run on the folder as it is now")
-    cached = cache.open(source.key) or cache.build(source.key, lambda folder: source.fill(folder, cache, progress))
+    cached = cache.open(pool_key) if pool_key is not None else None
+    if cached is None:
+        source = make_source(cfg)
+        if pool_key is not None and source.key != pool_key:
+            raise DataError(f"{cfg.data_root or cfg.dataset}: files changed since this run started and its pool "
+                            f"({pool_key}) is no longer cached; start a new run on the folder as it is now")
+        cached = cache.open(source.key)
+        if cached is None:
+            cached = yield from _build(cache, source)
     return shape_pool(dataset_from_cache(cached, cache.persistent), cfg, cache)
+
+
+def _build(cache: PoolCache, source: Source):
+    """Fill a fresh entry from the source and publish it; a failed fill leaves nothing behind."""
+    previous = cache.latest_of_family(source.family) if source.reuses_rows else None
+    tmp = cache.begin(source.key)
+    try:
+        meta = yield from source.fill(tmp, previous)
+    except BaseException:
+        cache.discard(tmp)
+        raise
+    return cache.publish(source.key, tmp, meta)
+
+
+def load_dataset(cfg: DataConfig, cache_dir: Path | None = None, pool_key: str | None = None) -> Dataset:
+    """`open_pool` to the end, progress ignored: for callers with nobody to show it to."""
+    opening = open_pool(cfg, cache_dir, pool_key)
+    while True:
+        try:
+            next(opening)
+        except StopIteration as done:
+            return done.value
 
 
 def make_source(cfg: DataConfig) -> Source:
@@ -93,71 +118,3 @@ def _test_rows_from_val(cached: CachedPool, first_test_row: int) -> bool:
 
     files = cached.files()
     return len(files) > first_test_row and files[first_test_row][0].split("/", 1)[0] in VALIDATION_NAMES
-
-
-# --- shaping the pool: validation carve-out, long tail, limit ----------------
-
-def shape_pool(ds: Dataset, cfg: DataConfig, cache: PoolCache | None) -> Dataset:
-    """Apply data.validation_size, data.imbalance, data.pool_limit as row selections.
-
-    The positions are exactly those of the eager loader (fixed SPLIT_SEED). A prefix
-    stays a view of the memory map; any other selection is written once as its own
-    cached .npy (or copied, for a pool built in memory).
-    """
-    rng = np.random.default_rng(SPLIT_SEED)
-    n = len(ds.pool_images)
-    order = np.arange(n)
-    shaping = {"validation_size": cfg.validation_size, "imbalance": cfg.imbalance, "pool_limit": cfg.pool_limit}
-    tag = digest(shaping)[:12]
-    if cfg.validation_size:
-        if ds.pool_truth is None:
-            raise DataError("data.validation_size: needs a labelled dataset; this pool has no labels")
-        if ds.validation is not None and not ds.validation_is_test:
-            raise DataError("data.validation_size: the folder has its own val/ split beside test/; set it to 0")
-        ds.validation_is_test = False  # carved from the pool instead of the folder's val/
-        if cfg.validation_size >= n:
-            raise DataError(f"data.validation_size ({cfg.validation_size}) must be smaller than the pool ({n})")
-        perm = rng.permutation(n)
-        val_idx, order = np.sort(perm[: cfg.validation_size]), np.sort(perm[cfg.validation_size:])
-        ds.validation = Split(_rows(ds, cache, f"validation-{tag}", val_idx), ds.pool_truth[val_idx])
-    if cfg.imbalance > 1.0:
-        if ds.pool_truth is None:
-            raise DataError("data.imbalance: needs a labelled dataset; this pool has no labels")
-        order = long_tail_indices(ds.pool_truth[order], cfg.imbalance, rng, order)
-    if cfg.pool_limit and cfg.pool_limit < len(order):
-        order = order[: cfg.pool_limit]
-    if len(order) != n:
-        images = _rows(ds, cache, f"pool-{tag}", order)
-        ds.pool_images = images
-        ds.pool_truth = ds.pool_truth[order] if ds.pool_truth is not None else None
-        if ds.pool_paths is not None:
-            ds.pool_paths = ds.pool_paths.select(order)
-    return ds
-
-
-def _rows(ds: Dataset, cache: PoolCache | None, name: str, rows: np.ndarray) -> np.ndarray:
-    """ds.pool_images[rows] without a second in-memory copy where it can be avoided."""
-    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):  # sorted and contiguous: a slice is a view
-        return ds.pool_images[rows[0]: rows[-1] + 1]
-    if cache is not None and cache.persistent and ds.pool_key is not None:
-        return cache.subset(ds.pool_key, name, ds.pool_images, rows)
-    return np.ascontiguousarray(ds.pool_images[rows])
-
-
-def long_tail_indices(labels: np.ndarray, ratio: float, rng: np.random.Generator,
-                      positions: np.ndarray | None = None) -> np.ndarray:
-    """Keep a geometrically decaying share per class: the rarest has 1/ratio of the largest.
-
-    Classes are ranked by label id (class 0 keeps the most). Returns sorted positions.
-    """
-    positions = np.arange(len(labels)) if positions is None else positions
-    classes = np.unique(labels)
-    # The head class keeps as many as the smallest class has, so every class can fill its share.
-    head = min(int(np.sum(labels == c)) for c in classes)
-    k = len(classes)
-    keep = []
-    for rank, c in enumerate(classes):
-        size = max(1, int(round(head * ratio ** (-rank / max(k - 1, 1)))))
-        members = np.flatnonzero(labels == c)
-        keep.append(positions[rng.choice(members, size=size, replace=False)])
-    return np.sort(np.concatenate(keep))

@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,10 +57,6 @@ class CachedPool:
                     rel, size, mtime = line.rsplit("\t", 2)
                     self._files.append((rel, int(size), int(mtime)))
         return self._files
-
-
-def write_files_tsv(path: Path, files: list[tuple[str, int, int]]) -> None:
-    path.write_text("".join(f"{rel}\t{size}\t{mtime}\n" for rel, size, mtime in files), encoding="utf-8")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -121,26 +116,31 @@ class PoolCache:
                     best = (mtime, entry)
         return _open_entry(best[1], mmap=True) if best else None
 
-    def build(self, key: str, fill: Callable[[Path], dict]) -> CachedPool:
-        """Run `fill(folder)` (writes images.npy, labels.npy, ...; returns meta) and publish it atomically."""
+    def begin(self, key: str) -> Path:
+        """An empty folder to write entry `key` into (images.npy, labels.npy, ...), then `publish` it.
+
+        Persistent: `.tmp-<key>-<pid>/` beside the entries (a kill leaves only that, which
+        nothing opens and the next build removes); in memory: a temporary folder.
+        """
         if self.root is None:
-            with tempfile.TemporaryDirectory(prefix="alss-pool-") as tmp:
-                meta = fill(Path(tmp))
-                meta.update(format=FORMAT, key=key)
-                (Path(tmp) / META).write_text(json.dumps(meta), encoding="utf-8")
-                pool = _open_entry(Path(tmp), mmap=False)
-                assert pool is not None
-                pool.files()  # read now: the folder goes away
-                return pool
+            return Path(tempfile.mkdtemp(prefix="alss-pool-"))
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_stale()
         tmp = self.root / f".tmp-{key}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
+        return tmp
+
+    def publish(self, key: str, tmp: Path, meta: dict) -> CachedPool:
+        """Write `meta` last and rename the folder into place (in memory: load it and remove the folder)."""
+        meta.update(format=FORMAT, key=key)
         try:
-            meta = fill(tmp)
-            meta.update(format=FORMAT, key=key)
             (tmp / META).write_text(json.dumps(meta), encoding="utf-8")
+            if self.root is None:
+                pool = _open_entry(tmp, mmap=False)
+                assert pool is not None
+                pool.files()  # read now: the folder goes away
+                return pool
             for file in tmp.iterdir():
                 fsync_path(file)
             fsync_path(tmp)
@@ -152,10 +152,14 @@ class PoolCache:
                     raise
             fsync_path(self.root)
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            self.discard(tmp)
         opened = self.open(key)
         assert opened is not None
         return opened
+
+    def discard(self, tmp: Path) -> None:
+        """Remove a folder `begin` gave out (a build that failed or was published)."""
+        shutil.rmtree(tmp, ignore_errors=True)
 
     def subset(self, key: str, name: str, source: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """`source[rows]` as its own cached .npy (memory-mapped), built once per shaping."""

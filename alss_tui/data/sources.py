@@ -1,9 +1,7 @@
-"""Where a pool comes from: a key that says which inputs it is made of, and how to make it.
+"""The built-in datasets as pool sources: digits (shipped with scikit-learn), MNIST, CIFAR-10.
 
-A `Source` is cheap to build (a stat of the input files, no reading of pixels);
-its `fill` writes the uint8 arrays into a cache folder (pool_cache.py) and is run
-only when no entry with that key exists. The readers for the built-in datasets
-(digits, MNIST, CIFAR-10) live here; folders are in folder_source.py.
+Each `*_source(cfg)` stats its files into a key and returns a `Source`
+(source_base.py) whose fill reads the files and writes the arrays in one go.
 """
 
 from __future__ import annotations
@@ -11,48 +9,29 @@ from __future__ import annotations
 import gzip
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from alss_tui.data.pool_cache import PoolCache, digest
+from alss_tui.data.pool_cache import digest
+from alss_tui.data.source_base import Fill, Source, holdout_indices, stat_lines
 from alss_tui.errors import DataError
 
 if TYPE_CHECKING:
     from alss_tui.config import DataConfig
-    from alss_tui.data.decode import Progress
-
-# One fixed seed for every split, so all runs on a dataset share the same test,
-# validation and pool, whatever the run's own seed.
-SPLIT_SEED = 20240601
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")
 
 
-@dataclass
-class Source:
-    kind: str
-    key: str
-    family: str  # the same source and settings whatever the files: entries a rebuild may reuse rows from
-    fill: Callable[[Path, PoolCache, "Progress | None"], dict]
+def at_once(write: Callable[[Path], dict]) -> Fill:
+    """A fill that writes its arrays in one go: a generator with nothing to report."""
+    def fill(folder: Path, previous):
+        return write(folder)
+        yield  # unreachable: makes this a generator, as every fill is
 
-
-def stat_lines(paths: list[Path]) -> list[str]:
-    lines = []
-    for p in paths:
-        st = p.stat()
-        lines.append(f"{p.resolve()}\t{st.st_size}\t{st.st_mtime_ns}")
-    return lines
-
-
-def holdout_indices(n: int, fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """(pool, test) positions: the fixed-seed split every run of a dataset shares."""
-    perm = np.random.default_rng(SPLIT_SEED + 1).permutation(n)
-    n_test = max(1, int(round(n * fraction)))
-    return np.sort(perm[n_test:]), np.sort(perm[:n_test])
+    return fill
 
 
 def write_arrays(folder: Path, pool_x: np.ndarray, pool_y: np.ndarray, test_x: np.ndarray,
@@ -76,7 +55,7 @@ def digits_source(cfg: DataConfig) -> Source:
     lines = stat_lines([data_file]) if data_file is not None and data_file.is_file() else []
     settings = {"kind": "digits", "test_fraction": cfg.test_fraction}
 
-    def fill(folder: Path, cache: PoolCache, progress) -> dict:
+    def write(folder: Path) -> dict:
         from sklearn.datasets import load_digits
 
         bunch = load_digits()
@@ -87,7 +66,7 @@ def digits_source(cfg: DataConfig) -> Source:
         return write_arrays(folder, images[pool], labels[pool], images[test], labels[test], name="digits",
                             classes=[str(i) for i in range(10)], pixel_scale=16.0)
 
-    return Source("digits", digest(settings, lines), digest(settings), fill)
+    return Source("digits", digest(settings, lines), digest(settings), at_once(write))
 
 
 # --- mnist --------------------------------------------------------------------
@@ -149,7 +128,7 @@ def mnist_source(cfg: DataConfig) -> Source:
                         "pass --download to fetch them)")
     settings = {"kind": "mnist", "root": str(root.resolve())}
 
-    def fill(folder: Path, cache: PoolCache, progress) -> dict:
+    def write(folder: Path) -> dict:
         x_train = read_idx(paths["train_images"], 3)
         y_train = read_idx(paths["train_labels"], 1).astype(np.int64)
         x_test = read_idx(paths["test_images"], 3)
@@ -160,7 +139,7 @@ def mnist_source(cfg: DataConfig) -> Source:
                             classes=[str(i) for i in range(10)], pixel_scale=255.0)
 
     lines = stat_lines([paths[k] for k in _MNIST_FILES])
-    return Source("mnist", digest(settings, lines), digest(settings), fill)
+    return Source("mnist", digest(settings, lines), digest(settings), at_once(write))
 
 
 # --- cifar10 ------------------------------------------------------------------
@@ -181,7 +160,7 @@ def cifar10_source(cfg: DataConfig) -> Source:
     settings = {"kind": "cifar10", "root": str(root.resolve()) if root.exists() else str(root)}
     py_dir = root / "cifar-10-batches-py"
     if cfg.download or py_dir.is_dir():
-        def fill_py(folder: Path, cache: PoolCache, progress) -> dict:
+        def write_py(folder: Path) -> dict:
             from torchvision.datasets import CIFAR10
 
             try:
@@ -195,7 +174,7 @@ def cifar10_source(cfg: DataConfig) -> Source:
                                 classes=list(CIFAR10_CLASSES), pixel_scale=255.0)
 
         lines = stat_lines(sorted(p for p in py_dir.iterdir() if p.is_file())) if py_dir.is_dir() else ["download"]
-        return Source("cifar10", digest({**settings, "layout": "py"}, lines), digest(settings), fill_py)
+        return Source("cifar10", digest({**settings, "layout": "py"}, lines), digest(settings), at_once(write_py))
     # The "binary version" (data_batch_N.bin, test_batch.bin), whole or in part, .gz accepted.
     search = [root, root / "cifar-10-batches-bin"]
     train_files = sorted(p for d in search if d.is_dir() for p in d.glob("data_batch*.bin*"))
@@ -205,7 +184,7 @@ def cifar10_source(cfg: DataConfig) -> Source:
                         "test_batch*.bin[.gz], or cifar-10-batches-py/; pass --download to fetch them)")
     meta = next((d / "batches.meta.txt" for d in search if (d / "batches.meta.txt").is_file()), None)
 
-    def fill(folder: Path, cache: PoolCache, progress) -> dict:
+    def write(folder: Path) -> dict:
         parts = [_read_cifar_binary(p) for p in train_files]
         tests = [_read_cifar_binary(p) for p in test_files]
         classes = CIFAR10_CLASSES
@@ -218,4 +197,4 @@ def cifar10_source(cfg: DataConfig) -> Source:
                             name="cifar10", classes=list(classes), pixel_scale=255.0)
 
     lines = stat_lines(train_files + test_files + ([meta] if meta is not None else []))
-    return Source("cifar10", digest({**settings, "layout": "bin"}, lines), digest(settings), fill)
+    return Source("cifar10", digest({**settings, "layout": "bin"}, lines), digest(settings), at_once(write))

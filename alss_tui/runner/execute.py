@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from alss_tui.config import RunConfig
 from alss_tui.core.events import RunFailed
-from alss_tui.errors import AlssError, DataError, StoreError
+from alss_tui.errors import AlssError, StoreError
 from alss_tui.runner.human import AwaitingLabels
 from alss_tui.runner.loop import EventRecorder, Listener, run_loop
 from alss_tui.runner.registry_sync import RegistrySync
@@ -27,29 +27,10 @@ def prepare(cfg: RunConfig, cache_dir=None, progress=None, pool_key: str | None 
     pool_key: the pool a resumed run started with.
     """
     from alss_tui.core.engine import Engine
-    from alss_tui.data.loaders import load_dataset
+    from alss_tui.data.loaders import open_pool
+    from alss_tui.runner.pool_open import drive
 
-    return Engine(cfg, load_dataset(cfg.data, cache_dir, progress, pool_key))
-
-
-def decode_progress(emit):
-    """A folder's first decode as Progress("decode") events: the dashboard shows a bar, not silence.
-
-    A detached runner has no terminal for the CLI's bar, and decoding 100,000 photos
-    takes minutes before the run's first event.
-    """
-    from alss_tui.core.progress import ProgressThrottle
-
-    throttle: ProgressThrottle | None = None
-
-    def report(done: int, total: int) -> None:
-        nonlocal throttle
-        if throttle is None or throttle.total != total:
-            throttle = ProgressThrottle("decode", 0, total)
-        if (event := throttle(done)) is not None:
-            emit(event)
-
-    return report
+    return Engine(cfg, drive(open_pool(cfg.data, cache_dir, pool_key), progress))
 
 
 def execute(folder: RunFolder, listeners: Iterable[Listener] = (), *, resume: bool = False,
@@ -82,8 +63,9 @@ def execute(folder: RunFolder, listeners: Iterable[Listener] = (), *, resume: bo
 
 def _execute_locked(folder: RunFolder, listeners: Iterable[Listener], *, resume: bool,
                     engine: Engine | None, registry: Registry | None) -> Engine:
+    from alss_tui.core.engine import Engine
     from alss_tui.runner.oracle import make_oracle
-    from alss_tui.runner.pool_record import record_pool, recorded_pool_key
+    from alss_tui.runner.pool_open import open_run_pool, record_pool
     from alss_tui.store.home import pool_cache_dir
 
     cfg = folder.load_config()
@@ -94,14 +76,10 @@ def _execute_locked(folder: RunFolder, listeners: Iterable[Listener], *, resume:
     try:
         if engine is None:
             # A run folder lives at <home>/runs/<id>; its pools at <home>/cache/pools.
-            engine = prepare(cfg, pool_cache_dir(folder.path.parent.parent), decode_progress(recorder),
-                             pool_key=recorded_pool_key(folder))
+            engine = Engine(cfg, open_run_pool(folder, cfg, pool_cache_dir(folder.path.parent.parent), recorder))
+        else:
+            record_pool(folder, engine.dataset, cfg.data)  # built before the folder existed (or handed over by a bench)
         dataset = engine.dataset
-        recorded = recorded_pool_key(folder)
-        if recorded is not None and dataset.pool_key is not None and recorded != dataset.pool_key:
-            raise DataError(f"{cfg.data.data_root or cfg.data.dataset}: the data changed since this run "
-                            f"started (pool {recorded}, now {dataset.pool_key})")
-        record_pool(folder, dataset)
         if resume:
             path = folder.latest_checkpoint()
             if path is not None:
