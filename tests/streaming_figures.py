@@ -95,6 +95,7 @@ def figures(cfg) -> dict:
     """Every round's picks, accuracy and test loss, the VAE's epoch losses and the review pixels."""
     from alss_tui.core.engine import Engine
     from alss_tui.core.events import EpochEnded, Evaluated
+    from alss_tui.runner.review_material import review_material
     from alss_tui.data.loaders import load_dataset
 
     engine = Engine(cfg, load_dataset(cfg.data))
@@ -104,7 +105,7 @@ def figures(cfg) -> dict:
     for r in range(cfg.rounds + 1):
         list(engine.propose(r))
         sel = engine.pending
-        review = engine.review_material(sel)
+        review = review_material(engine, sel)
         # Synthetic (SI) images take their seed's label: a stand-in oracle for a figure, not a benchmark.
         labels = {c.item: int(c.seed_label if c.kind == "synthetic" else truth[c.item]) for c in sel.candidates}
         list(engine.apply_labels(r, labels))

@@ -81,3 +81,34 @@ def test_a_home_that_cannot_be_created_is_one_line(tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "--home=" in lines[0] and "cannot create the folder" in lines[0]
+
+
+def test_resuming_a_finished_run_is_refused_with_one_line_and_the_log_is_untouched(home):
+    import json
+
+    tiny = ["--set", "sampling.initial=20", "--set", "sampling.per_round=10", "--set", "sampling.budget=30",
+            "--set", "vae.epochs=1", "--set", "task.epochs=0", "--set", "task.steps=10"]
+    done = cli("run", "--json", *tiny)
+    assert done.returncode == 0, done.stderr
+    rid = json.loads(done.stdout)["run_id"]
+    log = home / "runs" / rid / "events.jsonl"
+    before = log.read_bytes()
+    for args in (("run", "--resume", rid), ("run", "--resume", rid, "--detach")):
+        again = cli(*args)
+        assert again.returncode == 1
+        lines = again.stderr.strip().splitlines()
+        assert len(lines) == 1 and "has finished" in lines[0] and "Traceback" not in again.stderr
+    assert log.read_bytes() == before  # no second start and finish appended
+
+
+def test_stored_errors_and_names_are_printed_as_text_not_markup(home):
+    from alss_tui.config import RunConfig
+    from alss_tui.store.registry import Registry
+    from alss_tui.store.run_ops import create_run
+
+    folder = create_run(home, RunConfig(name="[red]weird[/]"))
+    Registry(home).upsert(folder.run_id, status="failed", error="KeyError: [bold]x[/] in [link=y]")
+    shown = cli("show", folder.run_id)
+    assert shown.returncode == 0, shown.stderr
+    assert "[bold]x[/] in [link=y]" in shown.stdout and "[red]weird[/]" in shown.stdout
+    assert "[red]weird[" in cli("ls").stdout  # as text (the column may be cut to fit)

@@ -14,7 +14,7 @@ from alss_tui.store.review import load_review
 from alss_tui.store.run_folder import RunFolder
 
 
-def test_a_labelling_function_beside_a_person_suggests_labels_for_synthetic_images(tmp_path):
+def test_a_labelling_function_beside_a_person_suggests_labels_for_synthetic_images(tmp_path, monkeypatch):
     classes = tuple("0123456789")
     folder = RunFolder.create(tmp_path / "runs", RunConfig())
     oracle = make_oracle(OracleConfig(kind="human", function="review_helpers:brightness_class"), None, classes,
@@ -25,10 +25,10 @@ def test_a_labelling_function_beside_a_person_suggests_labels_for_synthetic_imag
     synthetic = {-1: np.full((1, 8, 8), 0.75, np.float32), -2: np.zeros((1, 8, 8), np.float32)}
     assert oracle.suggest(candidates, synthetic) == {-1: 7, -2: None}
 
-    engine = SimpleNamespace(
-        dataset=SimpleNamespace(classes=classes, pool_paths=None), cfg=RunConfig(),
-        review_material=lambda sel: {"items": np.array([c.item for c in sel.candidates]),
-                                     "images": np.zeros((3, 1, 8, 8), np.uint8)})
+    engine = SimpleNamespace(dataset=SimpleNamespace(classes=classes, pool_paths=None), cfg=RunConfig())
+    monkeypatch.setattr("alss_tui.runner.loop.review_material",
+                        lambda engine, sel: {"items": np.array([c.item for c in sel.candidates]),
+                                             "images": np.zeros((3, 1, 8, 8), np.uint8)})
     _write_review(engine, folder, 2, Selection(candidates, synthetic=synthetic), oracle)
     review = load_review(folder, 2)
     assert review.candidates[0]["suggestion"] == 7

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
+
+from alss_tui.runner.review_material import review_material
 import pytest
 
 import streaming_figures
@@ -119,7 +121,7 @@ def test_a_memory_mapped_pool_is_streamed_never_copied_to_float(tmp_path, strate
     list(engine.fit_vae())
     for r in range(2):
         list(engine.propose(r))
-        engine.review_material(engine.pending)
+        review_material(engine, engine.pending)
         list(engine.apply_labels(r, {c.item: int(truth[c.item]) for c in engine.pending.candidates}))
         list(engine.train_task(r))
         list(engine.evaluate(r))

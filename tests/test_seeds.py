@@ -11,6 +11,7 @@ import torch
 
 from alss_tui.config import SamplingConfig
 from alss_tui.core.engine import Engine
+from alss_tui.runner.review_material import review_material
 from alss_tui.core.latent_index import LatentIndex
 from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import LabelledSynthetic, SelectionState
@@ -143,11 +144,11 @@ def si_engine():
 
 def test_si_keeps_the_moved_code_of_each_labelled_synthetic_image(si_engine):
     e = si_engine
-    assert len(e.synthetic_labels) == len(e.synthetic_codes) == len(e.synthetic_items) == 30
-    assert e.synthetic_items == list(range(-1, -31, -1))
+    assert len(e.synthetic) == 30
+    assert e.synthetic.items == list(range(-1, -31, -1))
     with torch.no_grad():
-        decoded = e.vae.decode(torch.from_numpy(np.stack(e.synthetic_codes))).numpy()
-    assert np.allclose(decoded, np.stack(e.synthetic_images), atol=1e-5)
+        decoded = e.vae.decode(torch.from_numpy(e.synthetic.codes())).numpy()
+    assert np.allclose(decoded, e.synthetic.images(), atol=1e-5)
 
 
 def test_si_seeds_from_its_synthetic_labels_in_the_next_round(si_engine):
@@ -155,10 +156,10 @@ def test_si_seeds_from_its_synthetic_labels_in_the_next_round(si_engine):
     list(e.propose(2))
     seeds = {c.seed_index for c in e.pending.candidates}
     assert any(s < 0 for s in seeds), "synthetic images never became seeds"
-    assert seeds <= set(e.pool.labelled_indices.tolist()) | set(e.synthetic_items)
-    material = e.review_material(e.pending)  # seed pixels and positions for synthetic seeds too
+    assert seeds <= set(e.pool.labelled_indices.tolist()) | set(e.synthetic.items)
+    material = review_material(e, e.pending)  # seed pixels and positions for synthetic seeds too
     row = next(k for k, c in enumerate(e.pending.candidates) if c.seed_index < 0)
-    expect = e.synthetic_images[e.synthetic_items.index(e.pending.candidates[row].seed_index)]
+    expect = e.synthetic[e.pending.candidates[row].seed_index].image
     assert np.array_equal(material["seeds"][row], np.clip(np.rint(expect * 255), 0, 255).astype(np.uint8))
     e.pending, e.pending_round = None, None
 
@@ -171,15 +172,15 @@ def test_checkpoints_keep_synthetic_seeds_and_old_ones_still_load(si_engine):
     buf.seek(0)
     resumed = Engine(e.cfg, e.dataset)
     resumed.load_state_dict(torch.load(buf, weights_only=True))
-    assert resumed.synthetic_items == e.synthetic_items
-    assert np.array_equal(np.stack(resumed.synthetic_codes), np.stack(e.synthetic_codes))
+    assert resumed.synthetic.items == e.synthetic.items
+    assert np.array_equal(resumed.synthetic.codes(), e.synthetic.codes())
 
     old = {k: v for k, v in state.items() if k not in ("synthetic_codes", "synthetic_items")}
     legacy = Engine(e.cfg, e.dataset)
     legacy.load_state_dict(old)
     # Codes re-encoded from the pixels; ids fresh, below every id already used.
-    assert len(legacy.synthetic_codes) == 30 and legacy.synthetic_codes[0].shape == (e.cfg.vae.latent_dim,)
-    assert max(legacy.synthetic_items) <= e.next_synthetic_id and legacy.next_synthetic_id < min(legacy.synthetic_items)
-    assert len(set(legacy.synthetic_items)) == 30
+    assert len(legacy.synthetic) == 30 and legacy.synthetic.codes()[0].shape == (e.cfg.vae.latent_dim,)
+    assert max(legacy.synthetic.items) <= e.next_synthetic_id and legacy.next_synthetic_id < min(legacy.synthetic.items)
+    assert len(set(legacy.synthetic.items)) == 30
     list(legacy.propose(2))
     assert len(legacy.pending.candidates) == 30

@@ -43,6 +43,9 @@ def run(config: ConfigArg = None, set_: SetOpt = None, json_out: JsonOpt = False
         if config is not None or set_:
             fail("--resume continues a run with its own config; drop the config file and --set")
         folder = RunFolder(registry.runs_dir / registry.resolve(resume))
+        from alss_tui.runner.execute import refuse_finished
+
+        refuse_finished(folder)
         if detach:
             _detach(home_dir, folder, json_out)
             return

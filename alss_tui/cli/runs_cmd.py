@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 
 from alss_tui.cli.console import fail, percent
 from alss_tui.cli.options import HomeOpt
@@ -80,13 +81,13 @@ def ls(home: HomeOpt = None, json_out: JsonOpt = False,
                       ("age", "right")):
         # Status and id never shrink: they are what people scan the list for.
         table.add_column(col, justify=just, no_wrap=True,
-                         min_width={"id": 8, "name": 4, "status": 15, "round": 5, "labels": 7, "val %": 5,
+                         min_width={"id": 8, "name": 4, "strategy": 10, "status": 15, "round": 5, "labels": 7, "val %": 5,
                                     "test %": 6, "age": 3}.get(col))
     styles = {"running": "green", "awaiting-labels": "yellow", "crashed": "red", "failed": "red",
               "finished": "dim", "starting": "green"}
     for d in shown:
         labels = f"{d.get('labelled', 0) or 0}/{d.get('budget', '?')}"
-        table.add_row(d["id"], str(d.get("name", "")), str(d.get("strategy", "")),
+        table.add_row(d["id"], escape(str(d.get("name", ""))), str(d.get("strategy", "")),
                       f"[{styles.get(d['status'], '')}]{d['status']}[/]", str(d.get("round", "") if d.get("round") is not None else ""),
                       labels, *_split_cells(d), _age(d.get("created")))
     Console().print(table)
@@ -123,12 +124,13 @@ def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> N
     from rich.table import Table
 
     console = Console()
-    line = f"[bold]{rid}[/]  {cfg.name}  status [bold]{status}[/]"
+    line = f"[bold]{rid}[/]  {escape(cfg.name)}  status [bold]{status}[/]"
     if pid:
         line += f"  pid {pid}"
     console.print(line)
     if doc.get("error") or history.error:
-        console.print(f"[red]error:[/] {doc.get('error') or history.error}", markup=True)
+        # Stored text is the user's (a run name) or an exception's: never Rich markup.
+        console.print(f"[red]error:[/] {escape(doc.get('error') or history.error)}", markup=True)
     s = cfg.sampling
     console.print(f"dataset {cfg.data.dataset}, strategy {s.strategy}, labels {s.initial} + {s.per_round}/round "
                   f"to {s.budget}, oracle {cfg.oracle.kind}, seed {cfg.seed}")

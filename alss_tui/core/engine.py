@@ -23,6 +23,7 @@ from alss_tui.core.latent_index import LatentIndex
 from alss_tui.core.pool_images import PoolImages
 from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import LabelledSynthetic, Selection, SelectionState
+from alss_tui.core.synthetic import SyntheticImage, SyntheticSet
 from alss_tui.core import training
 from alss_tui.data.pool import Dataset, Pool, held_out_split
 from alss_tui.errors import LabelError
@@ -54,12 +55,8 @@ class Engine:
         self.model: SmallCNN | None = None
         self.optimizer: torch.optim.Optimizer | None = None
         self.round = -1  # last finished round
-        # Labelled synthetic (SI) images: pixels, label, item id and the moved code they were
-        # decoded from (the code makes them seeds of later rounds).
-        self.synthetic_images: list[np.ndarray] = []
-        self.synthetic_labels: list[int] = []
-        self.synthetic_items: list[int] = []
-        self.synthetic_codes: list[np.ndarray] = []
+        # Labelled synthetic (SI) images, one record each (core/synthetic.py).
+        self.synthetic = SyntheticSet()
         self.next_synthetic_id = -1
         # Synthetic (SI) images the oracle refused: they cost a look, so the budget counts them.
         self.synthetic_rejected = 0
@@ -72,7 +69,7 @@ class Engine:
 
     @property
     def labelled_count(self) -> int:
-        return int(self.pool.labelled_mask.sum()) + len(self.synthetic_labels)
+        return int(self.pool.labelled_mask.sum()) + len(self.synthetic)
 
     @property
     def shown_count(self) -> int:
@@ -134,46 +131,13 @@ class Engine:
         return {"xy": self.project(self.codes), "mean": self.latent_mean.astype(np.float32),
                 "axes": self.latent_axes}
 
-    @torch.no_grad()
-    def review_material(self, selection: Selection) -> dict[str, np.ndarray]:
-        """Pixels and map positions for a round's candidates, for people to look at.
-
-        images: what is to be labelled (pool image, or the synthetic one for SI);
-        seeds: the seed image each latent candidate came from; decoded: the decoded
-        ascended code (the hard sample) behind it; *_xy: latent-map positions.
-        """
-        assert self.codes is not None and self.vae is not None
-        cands = selection.candidates
-        to_u8 = lambda x: np.clip(np.rint(np.asarray(x) * 255), 0, 255).astype(np.uint8)  # noqa: E731
-        images = [selection.synthetic[c.item] if c.kind == "synthetic" else self.images.batch([c.item])[0].numpy()
-                  for c in cands]
-        out = {"items": np.array([c.item for c in cands], dtype=np.int64),
-               "images": to_u8(np.stack(images)) if images else np.zeros((0, *self.dataset.shape), np.uint8)}
-        pool_items = np.array([c.item if c.kind != "synthetic" else -1 for c in cands], dtype=np.int64)
-        out["item_xy"] = np.where(pool_items[:, None] >= 0, self.project(self.codes[np.maximum(pool_items, 0)]),
-                                  np.nan).astype(np.float32) if len(cands) else np.zeros((0, 2), np.float32)
-        seeds = [c.seed_index for c in cands]
-        if cands and all(s is not None for s in seeds):
-            seeds_arr = np.array(seeds, dtype=np.int64)
-            out["seed_items"] = seeds_arr
-            out["seeds"] = to_u8(np.stack([self._labelled_image(s) for s in seeds]))
-            out["seed_xy"] = self.project(np.stack([self._labelled_code(s) for s in seeds]))
-        if selection.ascended is not None and len(selection.ascended):
-            z = torch.from_numpy(selection.ascended).to(self.device)
-            out["decoded"] = to_u8(self.vae.decode(z).cpu().numpy())
-            out["ascended_xy"] = self.project(selection.ascended)
-        return out
-
-    def _synthetic_row(self, item: int) -> int:
-        return self.synthetic_items.index(item)
-
-    def _labelled_image(self, item: int) -> np.ndarray:
+    def labelled_image(self, item: int) -> np.ndarray:
         """A seed's pixels: a pool image, or a labelled synthetic one (negative id)."""
-        return self.images.batch([item])[0].numpy() if item >= 0 else self.synthetic_images[self._synthetic_row(item)]
+        return self.images.batch([item])[0].numpy() if item >= 0 else self.synthetic[item].image
 
-    def _labelled_code(self, item: int) -> np.ndarray:
+    def labelled_code(self, item: int) -> np.ndarray:
         assert self.codes is not None
-        return self.codes[item] if item >= 0 else self.synthetic_codes[self._synthetic_row(item)]
+        return self.codes[item] if item >= 0 else self.synthetic[item].code
 
     # --- selection ----------------------------------------------------------------
 
@@ -205,11 +169,9 @@ class Engine:
     def _selection_state(self, round: int) -> SelectionState:
         assert self.model is not None and self.vae is not None and self.index is not None
         synthetic = None
-        if self.synthetic_labels:
-            synthetic = LabelledSynthetic(np.array(self.synthetic_items, dtype=np.int64),
-                                          np.stack(self.synthetic_codes).astype(np.float32),
-                                          np.array(self.synthetic_labels, dtype=np.int64),
-                                          np.stack(self.synthetic_images))
+        if len(self.synthetic):
+            synthetic = LabelledSynthetic(np.array(self.synthetic.items, dtype=np.int64), self.synthetic.codes(),
+                                          np.array(self.synthetic.labels, dtype=np.int64), self.synthetic.images())
         return SelectionState(self.pool, self.images, self.codes, self.index, self.vae, self.model,
                               self.device, round, self.n_classes, self.next_synthetic_id, synthetic)
 
@@ -234,10 +196,8 @@ class Engine:
         rows = {c.item: k for k, c in enumerate(self.pending.candidates)}
         for item, y in labels.items():
             if item < 0 and y is not None:
-                self.synthetic_images.append(self.pending.synthetic[item])
-                self.synthetic_labels.append(int(y))
-                self.synthetic_items.append(int(item))
-                self.synthetic_codes.append(np.asarray(self.pending.ascended[rows[item]], dtype=np.float32))
+                self.synthetic.add(SyntheticImage(int(item), self.pending.synthetic[item], int(y),
+                                                  np.asarray(self.pending.ascended[rows[item]], dtype=np.float32)))
         self.synthetic_rejected += sum(1 for i in rejected if i < 0)
         if self.pending.synthetic:
             self.next_synthetic_id = min(self.pending.synthetic) - 1
@@ -248,21 +208,22 @@ class Engine:
                             {self.dataset.classes[c]: int(k) for c, k in enumerate(counts) if k},
                             tuple(int(i) for i in labels), tuple(labels.values()))
 
-    def _recover_synthetic_seeds(self) -> None:
+    def _recover_synthetic_seeds(self, images: list[np.ndarray], labels: list[int]) -> None:
         """A checkpoint from before synthetic images were seeds: it kept their pixels only.
 
         Their codes become the VAE's encoding of those pixels (the moved codes are lost)
         and their ids fresh ones below every id used so far (the proposed ids are lost too).
         """
-        k = len(self.synthetic_images)
-        self.synthetic_items = [self.next_synthetic_id - j for j in range(k)]
+        k = len(images)
+        items = [self.next_synthetic_id - j for j in range(k)]
         self.next_synthetic_id -= k
-        self.synthetic_codes = []
+        self.synthetic = SyntheticSet()
         if k:
             if self.vae is None:
                 raise ValueError("checkpoint holds synthetic images but no VAE to encode them")
-            codes = training.encode_means(self.vae, torch.from_numpy(np.stack(self.synthetic_images)), self.device)
-            self.synthetic_codes = list(codes)
+            codes = training.encode_means(self.vae, torch.from_numpy(np.stack(images)), self.device)
+            for item, image, label, code in zip(items, images, labels, codes):
+                self.synthetic.add(SyntheticImage(item, image, label, code))
 
     # --- task model ---------------------------------------------------------------
 
@@ -270,9 +231,9 @@ class Engine:
         idx = self.pool.labelled_indices
         x = self.images.batch(idx)  # the labelled items only: a budget-sized float copy
         y = torch.as_tensor(self.pool.labels[idx])
-        if self.synthetic_labels:
-            x = torch.cat([x, torch.from_numpy(np.stack(self.synthetic_images))])
-            y = torch.cat([y, torch.as_tensor(self.synthetic_labels, dtype=torch.int64)])
+        if len(self.synthetic):
+            x = torch.cat([x, torch.from_numpy(self.synthetic.images())])
+            y = torch.cat([y, torch.as_tensor(self.synthetic.labels, dtype=torch.int64)])
         return x, y
 
     def train_task(self, round: int) -> Iterator[Event]:
@@ -328,11 +289,11 @@ class Engine:
             "optimizer": self.optimizer.state_dict() if self.optimizer is not None else None,
             "pool_labels": torch.from_numpy(self.pool.labels.copy()),
             "pool_rejected": torch.from_numpy(self.pool.rejected.copy()),
-            "synthetic_images": torch.from_numpy(np.stack(self.synthetic_images)) if self.synthetic_images
+            "synthetic_images": torch.from_numpy(self.synthetic.images()) if len(self.synthetic)
             else torch.zeros((0, *shape)),
-            "synthetic_labels": torch.as_tensor(self.synthetic_labels, dtype=torch.int64),
-            "synthetic_items": torch.as_tensor(self.synthetic_items, dtype=torch.int64),
-            "synthetic_codes": torch.from_numpy(np.stack(self.synthetic_codes)) if self.synthetic_codes
+            "synthetic_labels": torch.as_tensor(self.synthetic.labels, dtype=torch.int64),
+            "synthetic_items": torch.as_tensor(self.synthetic.items, dtype=torch.int64),
+            "synthetic_codes": torch.from_numpy(self.synthetic.codes()) if len(self.synthetic)
             else torch.zeros((0, self.cfg.vae.latent_dim)),
             "next_synthetic_id": self.next_synthetic_id,
             "synthetic_rejected": self.synthetic_rejected,
@@ -358,14 +319,15 @@ class Engine:
                 self.optimizer.load_state_dict(state["optimizer"])
         self.pool.labels[:] = state["pool_labels"].numpy()
         self.pool.rejected[:] = state["pool_rejected"].numpy()
-        self.synthetic_images = [x.numpy() for x in state["synthetic_images"]]
-        self.synthetic_labels = [int(y) for y in state["synthetic_labels"]]
+        images = [x.numpy() for x in state["synthetic_images"]]
+        labels = [int(y) for y in state["synthetic_labels"]]
         self.next_synthetic_id = int(state["next_synthetic_id"])
         if "synthetic_codes" in state:
-            self.synthetic_items = [int(i) for i in state["synthetic_items"]]
-            self.synthetic_codes = [z.numpy() for z in state["synthetic_codes"]]
+            self.synthetic = SyntheticSet()
+            for item, image, label, code in zip(state["synthetic_items"], images, labels, state["synthetic_codes"]):
+                self.synthetic.add(SyntheticImage(int(item), image, label, code.numpy()))
         else:
-            self._recover_synthetic_seeds()
+            self._recover_synthetic_seeds(images, labels)
         self.synthetic_rejected = int(state.get("synthetic_rejected", 0))
         self.history = [dict(h) for h in state["history"]]
         self.last_accuracy = self.history[-1]["accuracy"] if self.history else math.nan

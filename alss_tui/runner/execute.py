@@ -33,6 +33,15 @@ def prepare(cfg: RunConfig, cache_dir=None, progress=None, pool_key: str | None 
     return Engine(cfg, drive(open_pool(cfg.data, cache_dir, pool_key), progress))
 
 
+def refuse_finished(folder: RunFolder) -> None:
+    """A run that spent its budget has nothing to resume: one line, and its log stays as it is."""
+    from alss_tui.store.run_fold import fold_log
+
+    if fold_log(folder.events_path)[0].finished:
+        raise StoreError(f"run {folder.run_id} has finished (its budget is spent); nothing to resume. "
+                         "Start a new run to label more (alss-tui new)")
+
+
 def execute(folder: RunFolder, listeners: Iterable[Listener] = (), *, resume: bool = False,
             engine: Engine | None = None, registry: Registry | None = None) -> Engine:
     """Run (or resume) the run in `folder` to the end, holding its run lock; returns the engine.
@@ -47,6 +56,8 @@ def execute(folder: RunFolder, listeners: Iterable[Listener] = (), *, resume: bo
     """
     from alss_tui.runner.memory import fix_mmap_threshold
 
+    if resume:
+        refuse_finished(folder)
     fix_mmap_threshold()  # a runner lives for hours; keep its memory from creeping up
     try:
         with RunLock(folder.lock_path):

@@ -18,6 +18,7 @@ from alss_tui.core.events import (
 )
 from alss_tui.config import to_dict
 from alss_tui.runner.oracle import Oracle
+from alss_tui.runner.review_material import review_material
 from alss_tui.store.jsonl import JsonlWriter
 from alss_tui.store.run_folder import RunFolder
 
@@ -117,7 +118,7 @@ def _write_review(engine: Engine, folder: RunFolder, round_no: int, selection, o
                 cand["path"] = os.path.abspath(paths[cand["item"]])
             if cand.get("seed_index") is not None:
                 cand["seed_path"] = os.path.abspath(paths[cand["seed_index"]])
-    folder.write_review(round_no, document, engine.review_material(selection))
+    folder.write_review(round_no, document, review_material(engine, selection))
 
 
 def cfg_strategy(engine: Engine, round_no: int) -> str:
