@@ -23,7 +23,7 @@ import json
 import math
 from pathlib import Path
 
-from alss_tui.runner.paired import paired_against
+from alss_tui.bench.paired import paired_against
 from bench_doc import at_seeds, fewest, load, seed_drops  # this folder is on sys.path
 from summary_to_markdown import _interval, pm  # the report's own formatters (this folder is on sys.path)
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from alss_tui.config import fill_added_later
-from alss_tui.runner.bench_report import largest_drop
+from alss_tui.bench.report import largest_drop
 
 
 def load(path: Path) -> dict:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alss_tui.runner.bench_report import largest_drop
+from alss_tui.bench.report import largest_drop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_doc import load  # noqa: E402
@@ -81,7 +81,7 @@ def rerun_scores(run_id: str, home: Path, recorded_curve: list[tuple[int, float]
     from alss_tui.core import training
     from alss_tui.core.events import RoundFinished
     from alss_tui.core.pool_images import PoolImages
-    from alss_tui.runner.bench import VaeCache
+    from alss_tui.bench.vae_state import VaeCache
     from alss_tui.runner.execute import execute, prepare
     from alss_tui.store.home import pool_cache_dir
     from alss_tui.store.run_folder import RunFolder

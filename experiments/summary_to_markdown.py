@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import argparse
 
-from alss_tui.runner.bench_report import normalised_auc
-from alss_tui.runner.paired import paired_against
+from alss_tui.bench.report import normalised_auc
+from alss_tui.bench.paired import paired_against
 from bench_doc import flat_config, load  # this folder is on sys.path
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from alss_tui.runner.bench_report import largest_drop
+from alss_tui.bench.report import largest_drop
 from conftest import cli
 
 TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30", "--set", "task.epochs=0",
@@ -126,7 +126,7 @@ def test_a_key_added_later_keeps_older_benches_ids_at_the_value_they_ran_with():
     import hashlib
 
     from alss_tui import config as config_mod
-    from alss_tui.runner.bench import bench_id
+    from alss_tui.bench.manifest import bench_id
 
     cfg = config_mod.apply_overrides(config_mod.RunConfig(), ["task.evaluate_on=validation", "data.validation_size=100",
                                                               "task.class_balance=0"])  # as every run drew before

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from alss_tui.cli.paired_tables import paired_tables, verdict
-from alss_tui.runner.bench_report import labels_to_reach, largest_drop, normalised_auc
-from alss_tui.runner.paired import paired_against, paired_interval, student_t_cdf, student_t_quantile
+from alss_tui.bench.report import labels_to_reach, largest_drop, normalised_auc
+from alss_tui.bench.paired import paired_against, paired_interval, student_t_cdf, student_t_quantile
 
 
 def test_normalised_auc_is_the_trapezoid_area_over_the_label_range():

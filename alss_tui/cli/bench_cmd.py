@@ -107,7 +107,7 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
     home_dir = resolve_home(home)
     executor = None
     if not summary_only:
-        from alss_tui.runner.executors import make_executor
+        from alss_tui.bench.executors import make_executor
 
         executor = make_executor(on, jobs, address, cpus_per_run, gpus_per_run)
     _run(home_dir, base, names, seed_values, target_values, json_out, plot, summary_only, reference, executor)
@@ -120,9 +120,10 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
 
     from alss_tui.config import check_budget
     from alss_tui.cli.dataset_open import load_with_progress, warn_skipped
-    from alss_tui.runner.bench import Manifest, run_grid
+    from alss_tui.bench.grid import run_grid
+    from alss_tui.bench.manifest import Manifest
     from alss_tui.cli.paired_tables import paired_tables
-    from alss_tui.runner.bench_report import plot as plot_figure, summarize
+    from alss_tui.bench.report import plot as plot_figure, summarize
     from alss_tui.store.registry import Registry
 
     console = Console(stderr=True)

@@ -25,8 +25,8 @@ import time
 import ray
 
 from alss_tui.errors import ExecutorError
-from alss_tui.runner.executors import worker
-from alss_tui.runner.executors.tasks import (
+from alss_tui.bench.executors import worker
+from alss_tui.bench.executors.tasks import (
     CellOutcome, CellTask, FileWritten, GridHandler, Message, SeedPlan, VaeTask,
 )
 

@@ -22,7 +22,7 @@ def make_executor(on: str = "local", jobs: int = 1, address: str | None = None,
                   cpus_per_run: float | None = None, gpus_per_run: float = 0.0):
     if on == "ray":
         try:
-            from alss_tui.runner.executors.ray_backend import RayExecutor
+            from alss_tui.bench.executors.ray_backend import RayExecutor
         except ImportError as exc:
             if exc.name and exc.name.split(".")[0] != "ray":
                 raise
@@ -42,9 +42,9 @@ def make_executor(on: str = "local", jobs: int = 1, address: str | None = None,
     if cpus_per_run is not None and threads != cpus_per_run:
         raise ExecutorError(f"--cpus-per-run {cpus_per_run}: a whole number of cores for local runs")
     if jobs <= 1:
-        from alss_tui.runner.executors.sequential import SequentialExecutor
+        from alss_tui.bench.executors.sequential import SequentialExecutor
 
         return SequentialExecutor(max(1, threads))
-    from alss_tui.runner.executors.process import ProcessExecutor
+    from alss_tui.bench.executors.process import ProcessExecutor
 
     return ProcessExecutor(jobs, max(1, threads))

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
+
+from alss_tui import config as config_mod
+from alss_tui.config import RunConfig
+from alss_tui.digest import digest
+from alss_tui.store.run_folder import atomic_write_bytes
 
 
 def train_vae(engine) -> bytes:
@@ -39,3 +45,33 @@ def trained_seconds(blob: bytes) -> float:
     import torch
 
     return float(torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)["seconds"])
+
+
+def vae_cache_key(cfg: RunConfig) -> str:
+    return digest({"data": config_mod.to_dict(cfg)["data"], "vae": config_mod.to_dict(cfg)["vae"],
+                   "seed": cfg.seed, "device": cfg.device}, 20)
+
+
+class VaeCache:
+    """Trained VAE weights and pool codes (vae_state bytes), keyed by data + VAE config + seed."""
+
+    def __init__(self, home: Path):
+        self.dir = home / "cache"
+
+    def path(self, cfg: RunConfig) -> Path:
+        return self.dir / f"vae-{vae_cache_key(cfg)}.pt"
+
+    def read(self, cfg: RunConfig) -> bytes | None:
+        path = self.path(cfg)
+        return path.read_bytes() if path.is_file() else None
+
+    def store(self, cfg: RunConfig, blob: bytes) -> None:
+        atomic_write_bytes(self.path(cfg), blob)
+
+    def attach(self, engine) -> float:
+        """Give `engine` its VAE and codes, training them only when not cached; returns train seconds."""
+        blob = self.read(engine.cfg)
+        if blob is None:
+            blob = train_vae(engine)
+            self.store(engine.cfg, blob)
+        return attach_vae(engine, blob)

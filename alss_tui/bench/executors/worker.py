@@ -20,7 +20,7 @@ from pathlib import Path
 from alss_tui import config as config_mod
 from alss_tui.core.events import Progress
 from alss_tui.errors import AlssError
-from alss_tui.runner.executors.tasks import (
+from alss_tui.bench.executors.tasks import (
     CellOutcome, CellStarted, CellTask, EventEmitted, FileDeleted, FileWritten, Message, VaeTask,
 )
 from alss_tui.store.run_folder import RunFolder, atomic_write_bytes
@@ -68,7 +68,7 @@ def train_seed_vae(task: VaeTask) -> tuple[bytes, float]:
     import time
 
     from alss_tui.core.engine import Engine
-    from alss_tui.runner.vae_state import dump_vae
+    from alss_tui.bench.vae_state import dump_vae
 
     engine = Engine(task.config, dataset_for(task.config))
     start = time.perf_counter()
@@ -142,7 +142,7 @@ def run_cell(task: CellTask, vae_blob: bytes, checkpoint: tuple[str, bytes] | No
     from alss_tui.errors import StoreError
     from alss_tui.runner.loop import run_loop
     from alss_tui.runner.oracle import make_oracle
-    from alss_tui.runner.vae_state import attach_vae
+    from alss_tui.bench.vae_state import attach_vae
 
     send([CellStarted(worker_name())])
     with tempfile.TemporaryDirectory(prefix="alss-cell-") as tmp:

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from alss_tui.core.events import RunFailed
 from alss_tui.errors import StoreError
-from alss_tui.runner.executors.tasks import EventEmitted, FileDeleted, FileWritten, Message
+from alss_tui.bench.executors.tasks import EventEmitted, FileDeleted, FileWritten, Message
 from alss_tui.runner.loop import EventRecorder
 from alss_tui.runner.registry_sync import RegistrySync
 from alss_tui.store.locks import RunLock

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from alss_tui.runner.executors import worker
-from alss_tui.runner.executors.tasks import GridHandler, SeedPlan, VaeTask
+from alss_tui.bench.executors import worker
+from alss_tui.bench.executors.tasks import GridHandler, SeedPlan, VaeTask
 
 
 class SequentialExecutor:

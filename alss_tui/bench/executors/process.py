@@ -19,8 +19,8 @@ from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 
-from alss_tui.runner.executors import worker
-from alss_tui.runner.executors.tasks import CellTask, GridHandler, SeedPlan, VaeTask
+from alss_tui.bench.executors import worker
+from alss_tui.bench.executors.tasks import CellTask, GridHandler, SeedPlan, VaeTask
 
 MAX_RETRIES = 3
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from alss_tui.runner.bench import Manifest
-from alss_tui.runner.paired import paired_against
+from alss_tui.bench.manifest import Manifest
+from alss_tui.bench.paired import paired_against
 from alss_tui.store.run_fold import fold_log
 from alss_tui.store.run_folder import RunFolder
 
