@@ -23,8 +23,7 @@ import json
 import math
 from pathlib import Path
 
-from alss_tui.bench.paired import paired_against
-from bench_doc import at_seeds, fewest, load, seed_drops  # this folder is on sys.path
+from bench_doc import at_seeds, fewest, load, paired_against, seed_drops  # this folder is on sys.path
 from summary_to_markdown import _interval, pm  # the report's own formatters (this folder is on sys.path)
 
 CANDIDATES = ("margin-sub", "entropy-sub", "margin", "entropy", "coreset")

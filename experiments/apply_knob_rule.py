@@ -29,8 +29,7 @@ import argparse
 import json
 from pathlib import Path
 
-from alss_tui.bench.paired import paired_interval
-from bench_doc import at_seeds, flat_config, load  # this folder is on sys.path
+from bench_doc import at_seeds, flat_config, load, paired_interval  # this folder is on sys.path
 from summary_to_markdown import _interval  # the report's own formatter
 
 KNOBS = ("sampling.ascent_steps", "sampling.ascent_step_size", "sampling.ascent_normalize",

@@ -34,8 +34,7 @@ import argparse
 import json
 from pathlib import Path
 
-from alss_tui.bench.paired import paired_interval
-from bench_doc import at_seeds, fewest, load, mean_labels, seed_drops  # this folder is on sys.path
+from bench_doc import at_seeds, fewest, load, mean_labels, paired_interval, seed_drops  # this folder is on sys.path
 from summary_to_markdown import _interval  # the report's own formatter
 
 DATASETS = ("mnist", "longtail", "cifar")

@@ -7,7 +7,10 @@ import json
 from pathlib import Path
 
 from alss_tui.config import fill_added_later
-from alss_tui.bench.report import largest_drop
+from types import SimpleNamespace
+
+from alss_tui.bench import paired as _paired
+from alss_tui.bench.figures import largest_drop
 
 
 def load(path: Path) -> dict:
@@ -57,3 +60,18 @@ def fewest(doc: dict, target: str, seeds: tuple[int, ...] | None = None) -> tupl
         return None
     best = min(reached, key=reached.get)
     return reached[best], best
+
+
+def paired_interval(differences: list[float]) -> dict:
+    """The bench's paired interval as the rule scripts read it (a dict)."""
+    return _paired.paired_interval(differences).to_json()
+
+
+def paired_against(strategies: dict, against: str) -> dict[str, dict | None]:
+    """The bench's paired differences, on strategy documents, as dicts."""
+    def typed(s: dict) -> SimpleNamespace:
+        return SimpleNamespace(seeds=s["seeds"], auc=SimpleNamespace(per_seed=s["auc"]["per_seed"]),
+                               curve=[SimpleNamespace(labelled=p["labelled"], per_seed=p["per_seed"]) for p in s["curve"]])
+
+    out = _paired.paired_against({name: typed(s) for name, s in strategies.items()}, against)
+    return {name: p.to_json() if p else None for name, p in out.items()}

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from alss_tui.bench.report import without_timings
+from alss_tui.bench.summary import without_timings
 from proc_status import status_kb  # this folder is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]

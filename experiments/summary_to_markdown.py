@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import argparse
 
-from alss_tui.bench.report import normalised_auc
-from alss_tui.bench.paired import paired_against
-from bench_doc import flat_config, load  # this folder is on sys.path
+from alss_tui.bench.figures import normalised_auc
+from bench_doc import flat_config, load, paired_against  # this folder is on sys.path
 
 
 def pm(stat: dict | None, fmt: str = "{:.2f}", scale: float = 100.0) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from alss_tui.bench.report import largest_drop
+from alss_tui.bench.figures import largest_drop
 from conftest import cli
 
 TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30", "--set", "task.epochs=0",

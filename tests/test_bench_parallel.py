@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from alss_tui.bench.report import without_timings
+from alss_tui.bench.summary import without_timings
 from conftest import REPO, cli
 
 # Five rounds a cell (30 -> 150 labels).

@@ -15,7 +15,8 @@ is inverted by bisection.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -63,60 +64,109 @@ def student_t_quantile(p: float, df: int) -> float:
     return (lo + hi) / 2
 
 
-def paired_interval(differences: Sequence[float], confidence: float = CONFIDENCE) -> dict:
-    """Mean of paired differences with its two-sided Student-t interval.
+@dataclass(frozen=True)
+class Interval:
+    """The mean of paired differences and its two-sided Student-t interval.
 
-    {"n", "mean", "low", "high", "separable"}; with n < 2, low/high/separable are None.
+    With n < 2, low, high and separable are None (no spread to estimate).
     """
+
+    n: int
+    mean: float | None
+    low: float | None
+    high: float | None
+    separable: bool | None
+
+    def to_json(self) -> dict:
+        return {"n": self.n, "mean": self.mean, "low": self.low, "high": self.high, "separable": self.separable}
+
+    def without_n(self) -> dict:
+        """What a bench summary records of its AUC difference (the seed count is beside it)."""
+        return {"mean": self.mean, "low": self.low, "high": self.high, "separable": self.separable}
+
+
+@dataclass(frozen=True)
+class PairedPoint:
+    """The paired difference in accuracy at one labelled count."""
+
+    labelled: int
+    interval: Interval
+
+    def to_json(self) -> dict:
+        return {"labelled": self.labelled, **self.interval.to_json()}
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A strategy minus the reference, seed by seed: in AUC and at each labelled count both have."""
+
+    against: str
+    n_seeds: int
+    seeds: tuple[int, ...]
+    method: str  # how the interval was made, as the summary says it
+    auc: Interval
+    by_labelled: tuple[PairedPoint, ...]
+    note: str | None = None  # why there is no interval (fewer than two paired seeds)
+
+    def to_json(self) -> dict:
+        doc = {"against": self.against, "n_seeds": self.n_seeds, "seeds": list(self.seeds),
+               "interval": self.method, "auc": self.auc.without_n(),
+               "by_labelled": [p.to_json() for p in self.by_labelled]}
+        if self.note is not None:
+            doc["note"] = self.note
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict) -> "Paired":
+        auc = doc["auc"]
+        return cls(doc["against"], doc["n_seeds"], tuple(doc["seeds"]), doc["interval"],
+                   Interval(doc["n_seeds"], auc["mean"], auc["low"], auc["high"], auc["separable"]),
+                   tuple(PairedPoint(p["labelled"], Interval(p["n"], p["mean"], p["low"], p["high"], p["separable"]))
+                         for p in doc["by_labelled"]),
+                   doc.get("note"))
+
+
+def paired_interval(differences: Sequence[float], confidence: float = CONFIDENCE) -> Interval:
+    """Mean of paired differences (None and NaN left out) with its two-sided Student-t interval."""
     d = np.asarray([x for x in differences if x is not None and not math.isnan(x)], float)
     n = len(d)
     if n == 0:
-        return {"n": 0, "mean": None, "low": None, "high": None, "separable": None}
+        return Interval(0, None, None, None, None)
     mean = float(d.mean())
     if n < 2:
-        return {"n": n, "mean": mean, "low": None, "high": None, "separable": None}
+        return Interval(n, mean, None, None, None)
     half = student_t_quantile(0.5 + confidence / 2, n - 1) * float(d.std(ddof=1)) / math.sqrt(n)
     low, high = mean - half, mean + half
-    return {"n": n, "mean": mean, "low": low, "high": high, "separable": bool(low > 0 or high < 0)}
+    return Interval(n, mean, low, high, bool(low > 0 or high < 0))
 
 
-def paired_against(strategies: dict, against: str) -> dict[str, dict | None]:
-    """Per strategy of a bench summary, its paired differences from `against`.
+def paired_against(strategies: Mapping, against: str) -> dict[str, Paired | None]:
+    """Per strategy of a bench summary ({name: StrategySummary}), its paired differences from `against`.
 
-    Each summary strategy needs "seeds" (the seed of each per-seed value), "auc"
-    {"per_seed"} and "curve" [{"labelled", "per_seed"}]. The reference itself gets None.
+    Seeds pair by number (the same initial subset and VAE); the reference itself gets None.
     """
     ref = strategies[against]
-    out: dict[str, dict | None] = {}
+    theirs = _by_seed(ref)
+    out: dict[str, Paired | None] = {}
     for name, s in strategies.items():
         if name == against:
             out[name] = None
             continue
-        common = [seed for seed in s["seeds"] if seed in ref["seeds"]]
-        mine, theirs = _by_seed(s), _by_seed(ref)
+        common = tuple(seed for seed in s.seeds if seed in ref.seeds)
+        mine = _by_seed(s)
         auc = paired_interval([mine["auc"][seed] - theirs["auc"][seed] for seed in common])
         by_labelled = []
         for n in sorted(set(mine["curve"]) & set(theirs["curve"])):
             diffs = [mine["curve"][n][seed] - theirs["curve"][n][seed] for seed in common]
-            by_labelled.append({"labelled": n, **paired_interval(diffs)})
-        entry = {"against": against, "n_seeds": len(common), "seeds": common,
-                 "interval": f"Student t, {CONFIDENCE:.0%}, over paired seeds",
-                 "auc": {k: auc[k] for k in ("mean", "low", "high", "separable")},
-                 "by_labelled": by_labelled}
+            by_labelled.append(PairedPoint(n, paired_interval(diffs)))
+        note = None
         if len(common) < 2:
-            entry["note"] = f"{len(common)} paired seed{'s' if len(common) != 1 else ''}: no interval"
-        out[name] = entry
+            note = f"{len(common)} paired seed{'s' if len(common) != 1 else ''}: no interval"
+        out[name] = Paired(against, len(common), common, f"Student t, {CONFIDENCE:.0%}, over paired seeds",
+                           auc, tuple(by_labelled), note)
     return out
 
 
-def _by_seed(s: dict) -> dict:
-    seeds = s["seeds"]
-    return {"auc": dict(zip(seeds, s["auc"]["per_seed"])),
-            "curve": {p["labelled"]: dict(zip(seeds, p["per_seed"])) for p in s["curve"]}}
-
-
-def verdict(stat: dict) -> str:
-    """'separable' / 'within noise' / 'no interval' for a paired_interval-like dict."""
-    if stat.get("separable") is None:
-        return "no interval"
-    return "separable" if stat["separable"] else "within noise"
+def _by_seed(s) -> dict:
+    return {"auc": dict(zip(s.seeds, s.auc.per_seed)),
+            "curve": {p.labelled: dict(zip(s.seeds, p.per_seed)) for p in s.curve}}
