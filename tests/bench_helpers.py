@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from alss_tui.bench.figures import largest_drop
 from alss_tui.bench.summary import Auc, BenchSummary, CurvePoint, MeanStd, Reach, StrategySummary
+from alss_tui.digest import digest
 
 
 def stat(mean: float | None, std: float | None = 0.0, n: int = 3) -> MeanStd:
@@ -41,9 +44,21 @@ def from_curves(curves: list[list[float]], reach: dict[str, list[int | None]] | 
                     seconds=seconds, reach=reach)
 
 
+def recorded_config(dataset: str = "mnist", imbalance: float = 1.0, split: str = "validation", **settings) -> dict:
+    """A recorded config: the pool, the split, and any settings as section__key=value."""
+    out = {"name": "bench", "seed": 0, "data": {"dataset": dataset, "imbalance": imbalance},
+           "task": {"evaluate_on": split}, "sampling": {"strategy": "random"}}
+    for key, value in settings.items():
+        section, name = key.split("__")
+        out.setdefault(section, {})[name] = value
+    return out
+
+
 def summary(strategies: dict[str, StrategySummary], *, config: dict | None = None, split: str = "validation",
-            bench_id: str = "0123456789ab", targets: tuple[float, ...] = (0.9, 0.95)) -> BenchSummary:
+            targets: tuple[float, ...] = (0.9, 0.95)) -> BenchSummary:
+    """A bench of these strategies; its id is its recipe's, as a real bench's (the same recipe: the same bench)."""
     seeds = sorted({s for st in strategies.values() for s in st.seeds})
-    config = config or {"name": "bench", "seed": 0, "data": {"dataset": "mnist", "imbalance": 1.0},
-                        "task": {"evaluate_on": split}, "sampling": {"strategy": "random"}}
-    return BenchSummary(bench_id, config, tuple(seeds), targets, split, None, {}, dict(strategies))
+    config = config or recorded_config(split=split)
+    bench_id = digest({k: v for k, v in config.items() if k not in ("name", "seed")})
+    return BenchSummary(bench_id, json.loads(json.dumps(config)), tuple(seeds), targets,
+                        config["task"]["evaluate_on"], None, {}, dict(strategies))

@@ -55,6 +55,11 @@ def _per_round(curves: list[dict], key: str) -> MeanStd:
     return MeanStd.of([float(np.mean(c[key])) for c in curves if c[key]])
 
 
+def _run_id(manifest: Manifest, strategy: str, seed: int) -> str | None:
+    cell = manifest.cells.get(f"{strategy}/s{seed}")
+    return cell.run_id if cell is not None else None
+
+
 def evaluated_split(config: dict) -> str:
     """The split a bench's runs were scored on: "test", or "validation"."""
     return config.get("task", {}).get("evaluate_on", "test")
@@ -85,7 +90,7 @@ def _strategy(manifest: Manifest, strategy: str, curves: list[dict], seeds: list
                               / np.sum([sum(p.values()) for p in c["phase_seconds"][1:]]))
                         for c in curves if len(c["phase_seconds"]) > 1])
     return StrategySummary(
-        runs=len(curves), run_ids=tuple(manifest.cells[f"{strategy}/s{s}"].run_id for s in manifest.seeds),
+        runs=len(curves), run_ids=tuple(_run_id(manifest, strategy, s) for s in manifest.seeds),
         seeds=tuple(seeds), curve=tuple(by_count), labels_to_reach=reach,
         auc=Auc(auc.mean, auc.std, auc.n, tuple(aucs)),
         largest_drop=MeanStd.of([largest_drop(c["accuracy"]) for c in curves]),
@@ -102,8 +107,8 @@ def summarize(manifest: Manifest, runs_dir: Path, targets=DEFAULT_TARGETS, again
     for strategy in manifest.strategies:
         curves, seeds = [], []
         for seed in manifest.seeds:
-            cell = manifest.cells[f"{strategy}/s{seed}"]
-            if cell.status == "finished" and cell.run_id:
+            cell = manifest.cells.get(f"{strategy}/s{seed}")  # a grid read whole may lack some cells
+            if cell is not None and cell.status == "finished" and cell.run_id:
                 curves.append(run_curve(RunFolder(runs_dir / cell.run_id), split))
                 seeds.append(seed)
         if curves:

@@ -223,6 +223,8 @@ def read_document(path: Path) -> object:
     """A JSON file's content; a missing or broken file is one line naming it."""
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BenchError(f"{path}: not a readable bench JSON (no such file)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BenchError(f"{path}: not a readable bench JSON ({exc.__class__.__name__}: {exc})") from None
 

@@ -1,4 +1,8 @@
-"""`alss-tui bench`: strategies x seeds on one dataset, one table (and a figure)."""
+"""`alss-tui bench`: strategies x seeds on one dataset, one table (and a figure); `bench verdict` applies a rule.
+
+`alss-tui bench [CONFIG] --strategies ...` runs a grid as it always did: the group
+falls back to its `run` command whenever the first word is not one of its commands.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from alss_tui.cli.console import fail
 from alss_tui.cli.options import HomeOpt, SetOpt
+from alss_tui.cli.verdict_cmd import verdict
 
 ConfigArg = Annotated[Optional[str], typer.Argument(help="Base config: a preset name or a config file (TOML); "
                                                     "default: built-in defaults.", show_default=False)]
@@ -44,8 +50,24 @@ CpusOpt = Annotated[Optional[float], typer.Option("--cpus-per-run", min=0.01, sh
 GpusOpt = Annotated[float, typer.Option("--gpus-per-run", min=0.0, help="GPUs per cell on Ray (fractions allowed).")]
 
 
+class BenchGroup(TyperGroup):
+    """`bench ARGS` is `bench run ARGS` unless ARGS starts with a command (or asks for the group's help)."""
+
+    default_command = "run"
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
 def register(app: typer.Typer) -> None:
-    app.command("bench")(bench)
+    group = typer.Typer(cls=BenchGroup, help="Compare strategies over seeds (`bench [CONFIG] ...`, the `run` "
+                        "command), or apply a rule to bench summaries (`bench verdict`).",
+                        no_args_is_help=False)
+    group.command("run")(bench)
+    group.command("verdict")(verdict)
+    app.add_typer(group, name="bench")
 
 
 def _parse_list(raw: str, what: str, cast=str) -> list:
