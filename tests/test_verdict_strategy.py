@@ -121,3 +121,38 @@ def test_rule5_rechecks_item_7_on_a_finer_long_tail_bench():
         verdict("rule5.toml", *grid, other)
     with pytest.raises(BenchError, match="no bench given is recipe 'per100' on longtail"):
         verdict("rule5.toml", *grid)
+
+
+def test_a_bench_differing_only_in_its_oracle_pairs_by_seed_with_the_grid():
+    grid = summary({"margin-sub": strategy([0.90, 0.91, 0.92, 0.93, 0.94])},
+                   config=recorded_config(oracle__kind="simulated"))
+    si = summary({"si": strategy([0.80, 0.82, 0.81])},
+                 config=recorded_config(oracle__kind="function", oracle__function="labeller:mnist"))
+    rest = [summary({"margin-sub": strategy([0.9, 0.9])}, config=recorded_config(n, i, oracle__kind="simulated"))
+            for n, i in (("mnist", 100.0), ("cifar10", 1.0))]
+    rest += [summary({"si": strategy([0.8, 0.8])}, config=recorded_config(n, i, oracle__kind="function"))
+             for n, i in (("mnist", 100.0), ("cifar10", 1.0))]
+    minus = verdict("si.toml", grid, si, *rest)["minus_margin_sub"]
+    # seeds 0-2 only: (0.80-0.90, 0.82-0.91, 0.81-0.92) = (-0.10, -0.09, -0.11)
+    assert minus["mnist"]["si"]["auc"]["mean"] == pytest.approx(-0.10)
+    assert minus["mnist"]["si"]["auc"]["separable"] is True
+    stepped = summary(si.strategies, config=recorded_config(oracle__kind="function", task__steps=99))
+    with pytest.raises(BenchError, match="b1 differs from b0 in more than the oracle \\(task.steps\\)"):
+        verdict("si.toml", grid, stepped, *rest)
+    twice = summary({"margin-sub": strategy([0.8, 0.8])}, config=recorded_config(oracle__kind="function"))
+    with pytest.raises(BenchError, match="margin-sub is in both b0 and b1"):
+        verdict("si.toml", grid, twice, *rest)
+
+
+def test_si_beside_todays_grid_is_paired_by_seed():
+    from alss_tui.bench.paired import paired_interval
+    from alss_tui.bench.summary import BenchSummary
+    from conftest import REPO
+
+    results = REPO / "experiments" / "results"
+    grid, si = (BenchSummary.load(results / f) for f in ("today-cifar10.json", "today-si-cifar10.json"))
+    others = [BenchSummary.load(results / f"today{s}-{d}.json") for s in ("", "-si") for d in ("mnist", "longtail")]
+    got = verdict("si.toml", grid, si, *others)["minus_margin_sub"]["cifar"]["si"]["auc"]
+    mine, ref = si.strategies["si"], grid.strategies["margin-sub"]
+    want = paired_interval([a - b for a, b in zip(mine.auc.per_seed, ref.at_seeds(ref.auc.per_seed, mine.seeds))])
+    assert got == want.without_n() and round(got["mean"] * 100, 2) == -10.83  # as the report quotes it

@@ -13,6 +13,7 @@ from alss_tui.bench.summary import BenchSummary
 from alss_tui.bench.verdict import params as p
 from alss_tui.bench.verdict.context import Context, figure_name
 from alss_tui.bench.verdict.labels import check_rows
+from alss_tui.bench.verdict.matching import moved
 
 
 def within(percent: float) -> float:
@@ -59,16 +60,33 @@ def falls(ctx: Context, params: dict) -> object:
     return _one_or_many(ctx, params, run_falls)
 
 
-COMPARE_PARAMS = {**ONE_OR_MANY, "against": p.Param(p.strategy_or_result)}
+COMPARE_PARAMS = {**ONE_OR_MANY, "against": p.Param(p.strategy_or_result), "also": p.Param(p.recipe, None)}
+
+
+def _joined(ctx: Context, bench: BenchSummary, recipe: str) -> dict:
+    """The bench's strategies and those of `recipe`'s bench of the same dataset, which may differ from it
+    in the oracle alone (SI runs in its own bench because its labelling function is part of the recipe):
+    the same pool, split, VAE and seeds, so seed k of one pairs with seed k of the other."""
+    other = ctx.bench(recipe, ctx.placement.parts[id(bench)][0])
+    differ = [k for k in moved(bench, other) if not k.startswith("oracle.")]
+    if differ:
+        ctx.fail(f"{ctx.placement.label(other)} differs from {ctx.placement.label(bench)} in more than the oracle "
+                 f"({', '.join(differ)}): cannot pair them")
+    both = set(bench.strategies) & set(other.strategies)
+    if both:
+        ctx.fail(f"{', '.join(sorted(both))} is in both {ctx.placement.label(bench)} and {ctx.placement.label(other)}")
+    return {**bench.strategies, **other.strategies}
 
 
 def compare(ctx: Context, params: dict) -> object:
-    """Each strategy's AUC minus `against`'s, paired by seed: {strategy: {"auc": interval}}."""
+    """Each strategy's AUC minus `against`'s, paired by seed: {strategy: {"auc": interval}}; with `also`,
+    the strategies of that recipe's bench of the same dataset join in."""
     against = ctx.strategy(params["against"])
 
     def minus(bench: BenchSummary) -> dict:
         ctx.runs_of(bench, against)
-        paired = paired_against(bench.strategies, against)
+        strategies = _joined(ctx, bench, params["also"]) if params["also"] else bench.strategies
+        paired = paired_against(strategies, against)
         return {n: {"auc": stat.auc.without_n()} for n, stat in paired.items() if n != against and stat}
 
     return _one_or_many(ctx, params, minus)
