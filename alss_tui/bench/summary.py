@@ -128,6 +128,10 @@ class StrategySummary:
         by_seed = dict(zip(self.seeds, values))
         return [by_seed[s] for s in seeds] if all(s in by_seed for s in seeds) else None
 
+    def auc_at(self, seeds) -> list[float] | None:
+        """Each of `seeds`' AUC; None when one of them has no run."""
+        return self.at_seeds(self.auc.per_seed, seeds)
+
     def to_json(self, with_paired: bool) -> dict:
         doc = {"runs": self.runs, "run_ids": list(self.run_ids), "seeds": list(self.seeds),
                "curve": [p.to_json() for p in self.curve],

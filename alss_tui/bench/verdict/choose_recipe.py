@@ -58,8 +58,7 @@ def _drops(ctx: Context, benches: dict[str, BenchSummary], strategies, seeds) ->
 
 
 def _paired_auc(ctx: Context, candidate: BenchSummary, base: BenchSummary, strategy: str, seeds) -> dict:
-    mine, theirs = (ctx.runs_of(b, strategy).at_seeds(ctx.runs_of(b, strategy).auc.per_seed, seeds)
-                    for b in (candidate, base))
+    mine, theirs = (ctx.runs_of(b, strategy).auc_at(seeds) for b in (candidate, base))
     if mine is None or theirs is None:
         ctx.fail(f"{strategy} lacks one of seeds {', '.join(map(str, seeds))}")
     return paired_interval([a - b for a, b in zip(mine, theirs)]).to_json()

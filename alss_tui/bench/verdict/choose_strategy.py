@@ -58,7 +58,7 @@ def best(ctx: Context, params: dict) -> dict | None:
         per_dataset = []
         for bench in benches.values():
             s = bench.strategies.get(v)
-            aucs = s.at_seeds(s.auc.per_seed, seeds) if s else None
+            aucs = s.auc_at(seeds) if s else None
             if aucs is None:
                 return None
             per_dataset.append(_mean(aucs))

@@ -78,7 +78,7 @@ def _mean(values: list[float]) -> float:
 
 def _auc_at(bench: BenchSummary, strategy: str, seeds) -> list[float] | None:
     s = bench.strategies.get(strategy)
-    return s.at_seeds(s.auc.per_seed, seeds) if s else None
+    return s.auc_at(seeds) if s else None
 
 
 def choose(ctx: Context, params: dict, step) -> dict:

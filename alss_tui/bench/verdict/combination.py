@@ -105,15 +105,15 @@ def _judge(ctx: Context, params: dict, strategy: str, combination: dict[str, Ben
     paired, untuned, auc, cost = {}, {}, {}, {}
     for d, bench in combination.items():
         s, ref = bench.strategies.get(strategy), defaults[d].strategies.get(default_strategy)
-        mine = s.at_seeds(s.auc.per_seed, seeds) if s else None
-        theirs = ref.at_seeds(ref.auc.per_seed, seeds) if ref else None
+        mine = s.auc_at(seeds) if s else None
+        theirs = ref.auc_at(seeds) if ref else None
         if mine is None or theirs is None:
             ctx.fail(f"{d}: {strategy} and {default_strategy} need seeds {', '.join(map(str, seeds))}")
         paired[d] = paired_interval([a - b for a, b in zip(mine, theirs)]).to_json()
         auc[d] = _mean(mine)
         # Not part of the rule: whether the tuned knobs beat the same strategy untuned, same recipe and seeds.
         plain = defaults[d].strategies.get(strategy)
-        before = plain.at_seeds(plain.auc.per_seed, seeds) if plain else None
+        before = plain.auc_at(seeds) if plain else None
         untuned[d] = paired_interval([a - b for a, b in zip(mine, before)]).to_json() if before else None
         cost[d] = [s.selection_seconds_per_round.mean, ref.selection_seconds_per_round.mean]
     ratio = sum(c[0] for c in cost.values()) / sum(c[1] for c in cost.values())

@@ -87,15 +87,28 @@ def seeds(value, scope: Scope, name: str) -> tuple[int, ...]:
     return tuple(value)
 
 
-def strategy_name(value, scope: Scope, name: str) -> str:
-    text(value, scope, name)
-    if value not in STRATEGY_NAMES:
-        scope.fail(f"{name}: unknown strategy {value!r}; one of {', '.join(STRATEGY_NAMES)}")
-    return value
+def _one_of(what: str, choices: Callable[[Scope], tuple[str, ...]]) -> Checker:
+    """A checker for a name that must be one of `choices` (the strategies, the rule's datasets, ...)."""
+    def check(value, scope: Scope, name: str) -> str:
+        text(value, scope, name)
+        names = choices(scope)
+        if value not in names:
+            scope.fail(f"{name}: unknown {what} {value!r}; one of {', '.join(names) or 'none'}")
+        return value
+    return check
+
+
+strategy_name = _one_of("strategy", lambda scope: STRATEGY_NAMES)
+dataset = _one_of("dataset", lambda scope: scope.datasets)
+recipe = _one_of("recipe", lambda scope: scope.recipes)
 
 
 def strategy_names(value, scope: Scope, name: str) -> list[str]:
     return [strategy_name(v, scope, name) for v in texts(value, scope, name)]
+
+
+def datasets(value, scope: Scope, name: str) -> list[str]:
+    return [dataset(v, scope, name) for v in texts(value, scope, name)]
 
 
 def strategy_or_result(value, scope: Scope, name: str) -> str:
@@ -108,24 +121,6 @@ def strategy_or_result(value, scope: Scope, name: str) -> str:
                        f"{', '.join(scope.steps) or 'none'})")
         return value
     return strategy_name(value, scope, name)
-
-
-def dataset(value, scope: Scope, name: str) -> str:
-    text(value, scope, name)
-    if value not in scope.datasets:
-        scope.fail(f"{name}: no dataset {value!r} in the rule (it has {', '.join(scope.datasets)})")
-    return value
-
-
-def datasets(value, scope: Scope, name: str) -> list[str]:
-    return [dataset(v, scope, name) for v in texts(value, scope, name)]
-
-
-def recipe(value, scope: Scope, name: str) -> str:
-    text(value, scope, name)
-    if value not in scope.recipes:
-        scope.fail(f"{name}: no recipe {value!r} in the rule (it has {', '.join(scope.recipes)})")
-    return value
 
 
 def setting(value, scope: Scope, name: str) -> str:

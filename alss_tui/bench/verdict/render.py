@@ -136,7 +136,8 @@ def _smallest(result: dict, params: dict) -> list:
     for value, v in result["values"].items():
         cells = [labels(r[next(k for k in r if k not in ('dataset', 'target'))]) for r in v["rows"]]
         t.add_row(str(value), *cells, f"{v.get('cost_ratio', 1.0):.2f}", yes(v[key]))
-    lines = [t, f"smallest value meeting the check: [bold]{result['smallest_meeting']}[/]"]
+    smallest = result["smallest_meeting"]
+    lines = [t, f"smallest value meeting the check: [bold]{'none' if smallest is None else smallest}[/]"]
     if params["confirm"] is not None:
         c = result[params["confirm"]["key"]]
         lines.append(f"confirmation at seeds {', '.join(map(str, params['confirm']['seeds']))}: "
