@@ -34,3 +34,7 @@ class LabelError(AlssError):
 
 class ExecutorError(AlssError):
     """A back end that cannot run a bench's cells (Ray missing, a cluster out of reach)."""
+
+
+class BenchError(AlssError):
+    """A bench summary or verdict rule that cannot be read, or benches that do not fit a rule."""

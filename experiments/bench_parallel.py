@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from alss_tui.runner.bench_report import without_timings
+from alss_tui.bench.summary import without_timings
 from proc_status import status_kb  # this folder is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
@@ -85,7 +85,7 @@ def run_bench(args: list[str]) -> dict:
 def ray_overhead() -> dict:
     import ray
 
-    from alss_tui.runner.executors.ray_backend import LOCAL_OBJECT_STORE, task_overhead
+    from alss_tui.bench.executors.ray_backend import LOCAL_OBJECT_STORE, task_overhead
 
     start = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=LOCAL_OBJECT_STORE,

@@ -23,16 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from alss_tui.runner.bench_report import largest_drop
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_doc import load  # noqa: E402
+from alss_tui.bench.figures import largest_drop
+from alss_tui.bench.summary import read_document
+from alss_tui.errors import AlssError
 
 SPLITS = ("validation", "test")
 
@@ -81,7 +79,7 @@ def rerun_scores(run_id: str, home: Path, recorded_curve: list[tuple[int, float]
     from alss_tui.core import training
     from alss_tui.core.events import RoundFinished
     from alss_tui.core.pool_images import PoolImages
-    from alss_tui.runner.bench import VaeCache
+    from alss_tui.bench.vae_state import VaeCache
     from alss_tui.runner.execute import execute, prepare
     from alss_tui.store.home import pool_cache_dir
     from alss_tui.store.run_folder import RunFolder
@@ -176,7 +174,10 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.threads < 1:
         raise SystemExit(f"--threads {args.threads}: must be at least 1")
-    doc = load(args.bench)
+    try:
+        doc = read_document(args.bench)  # the document as written: only its runs and curves are read
+    except AlssError as exc:
+        raise SystemExit(str(exc)) from None
     sdoc = doc.get("strategies", {}).get(args.strategy)
     if sdoc is None:
         raise SystemExit(f"{args.bench}: no strategy {args.strategy!r} "
@@ -189,7 +190,6 @@ def main(argv: list[str] | None = None) -> None:
     if missing:
         raise SystemExit(f"{args.bench}: {args.strategy} has no run at seed(s) {missing} (it has {sdoc['seeds']})")
 
-    from alss_tui.errors import AlssError
     from alss_tui.store.home import resolve_home
 
     home = resolve_home()

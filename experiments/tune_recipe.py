@@ -35,7 +35,7 @@ from alss_tui.core import training
 from alss_tui.core.pool_images import PoolImages
 from alss_tui.data.loaders import load_dataset
 from alss_tui.models.classifier import SmallCNN
-from alss_tui.runner.bench_report import largest_drop, normalised_auc
+from alss_tui.bench.figures import largest_drop, normalised_auc
 
 CPU = torch.device("cpu")
 SIZES = (100, 200, 400, 700, 1000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from alss_tui.runner.bench_report import largest_drop
+from alss_tui.bench.figures import largest_drop
 from conftest import cli
 
 TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30", "--set", "task.epochs=0",
@@ -70,6 +70,18 @@ def test_bench_of_two_strategies_and_two_seeds_writes_a_well_formed_summary(home
     missing = cli("bench", "--strategies", "margin", "--summary-only", *TINY)
     assert missing.returncode == 1 and "no finished runs" in missing.stderr
 
+    # A verdict reads the bench by its id from the home, every cell it has, at the rule's targets.
+    rule = tmp_path / "digits.toml"
+    rule.write_text('split = "test"\n[datasets]\ndigits = {dataset = "digits"}\n'
+                    '[[steps]]\nid = "minus"\nkind = "compare"\ndataset = "digits"\nagainst = "random"\n'
+                    '[[steps]]\nid = "labels"\nkind = "check-labels"\nstrategy = "entropy-sub"\n'
+                    'targets = {digits = [0.5]}\nwithin_percent = 10\n')
+    verdict = cli("bench", "verdict", str(rule), doc["bench_id"], "--out", str(tmp_path / "v.json"))
+    assert verdict.returncode == 0, verdict.stderr
+    result = json.loads((tmp_path / "v.json").read_text())["verdict"]
+    assert result["minus"]["entropy-sub"]["auc"] == doc["strategies"]["entropy-sub"]["paired"]["auc"]
+    assert result["labels"][0]["target"] == "0.50" and result["labels"][0]["entropy_sub_reached"].endswith("/2")
+
 
 def test_bench_table_and_bad_input(home):
     # A labelling function in the recipe (for si) does not stop a grid without si: cells
@@ -126,7 +138,7 @@ def test_a_key_added_later_keeps_older_benches_ids_at_the_value_they_ran_with():
     import hashlib
 
     from alss_tui import config as config_mod
-    from alss_tui.runner.bench import bench_id
+    from alss_tui.bench.manifest import bench_id
 
     cfg = config_mod.apply_overrides(config_mod.RunConfig(), ["task.evaluate_on=validation", "data.validation_size=100",
                                                               "task.class_balance=0"])  # as every run drew before

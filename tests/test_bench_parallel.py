@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,20 +11,25 @@ from pathlib import Path
 
 import pytest
 
-from alss_tui.runner.bench_report import without_timings
+from alss_tui.bench.summary import without_timings
 from conftest import REPO, cli
 
 # Five rounds a cell (30 -> 150 labels).
 TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30", "--set", "task.epochs=0",
         "--set", "sampling.initial=30", "--set", "sampling.per_round=30", "--set", "sampling.budget=150"]
-# At 30 steps a round lasts under 0.1 s: shorter than the test's poll and than the lag of
-# the driver's copy of a run (a flush, 0.25 s), so a kill aimed at "round 1-2" could miss
-# every cell or land on the next one. 400 steps make a round last about 0.8 s idle.
-GRID = ["bench", "--strategies", "random,entropy-sub", "--seeds", "2", "--json", *TINY, "--set", "task.steps=400"]
+FIXTURES = str(REPO / "tests" / "fixtures")
+# SI labels its synthetic images with tests/fixtures/dying_labeller.py, which can kill its worker at a known point.
+GRID = ["bench", "--strategies", "random,si", "--seeds", "2", "--json", *TINY,
+        "--set", "oracle.kind=function", "--set", "oracle.function=dying_labeller:labels"]
+
+
+def _env(home: Path, **extra: str) -> dict:
+    return {"ALSS_HOME": str(home), "PYTHONPATH": os.pathsep.join([FIXTURES, os.environ.get("PYTHONPATH", "")]),
+            **extra}
 
 
 def _bench(home: Path, *extra: str, timeout: float = 400):
-    res = cli(*GRID, *extra, env={"ALSS_HOME": str(home)}, timeout=timeout)
+    res = cli(*GRID, *extra, env=_env(home), timeout=timeout)
     assert res.returncode == 0, res.stderr[-2000:]
     return json.loads(res.stdout)
 
@@ -65,29 +69,14 @@ def test_two_jobs_write_the_same_table_as_one_process(sequential, tmp_path):
 
 
 def _bench_killing_a_worker(home: Path, *extra: str) -> tuple[dict, int]:
-    """Run the grid; SIGKILL the worker process of a cell caught between two rounds. (summary, killed pid)"""
-    env = dict(os.environ, ALSS_HOME=str(home))
-    proc = subprocess.Popen([sys.executable, "-m", "alss_tui", *GRID, *extra], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    killed = None
-    deadline = time.monotonic() + 400
-    while killed is None and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-        try:
-            manifest = json.loads(next((home / "benches").glob("*/manifest.json")).read_text())
-        except (StopIteration, OSError, ValueError):
-            continue
-        for cell in manifest["cells"].values():
-            marker = home / "runs" / str(cell["run_id"]) / "checkpoints" / "latest"
-            if cell["status"] == "running" and cell["worker"] and marker.is_file() \
-                    and marker.read_text() in ("round-001", "round-002"):
-                killed = int(cell["worker"].rsplit(":", 1)[1])
-                os.kill(killed, signal.SIGKILL)
-                break
-    out, err = proc.communicate(timeout=500)
-    assert killed is not None, "no cell was caught mid-run"
-    assert proc.returncode == 0, err[-2000:]
-    return json.loads(out), killed
+    """Run the grid; the first SI cell's worker kills itself at its round-2 labels. (summary, killed pid)"""
+    marker = home.parent / "killed"
+    res = cli(*GRID, *extra, env=_env(home, ALSS_TEST_KILL_MARKER=str(marker)), timeout=500)
+    assert marker.is_file(), "no worker was killed"
+    assert res.returncode == 0, res.stderr[-2000:]
+    killed = int(marker.read_text())
+    assert killed != os.getpid()
+    return json.loads(res.stdout), killed
 
 
 def _assert_some_cell_resumed(home: Path) -> None:

@@ -6,9 +6,12 @@ import math
 
 import pytest
 
-from alss_tui.cli.paired_tables import paired_tables, verdict
-from alss_tui.runner.bench_report import labels_to_reach, largest_drop, normalised_auc
-from alss_tui.runner.paired import paired_against, paired_interval, student_t_cdf, student_t_quantile
+from dataclasses import replace
+
+from alss_tui.bench.figures import labels_to_reach, largest_drop, normalised_auc
+from alss_tui.bench.paired import Interval, paired_against, paired_interval, student_t_cdf, student_t_quantile
+from alss_tui.bench.tables import paired_tables, verdict
+from bench_helpers import strategy, summary
 
 
 def test_normalised_auc_is_the_trapezoid_area_over_the_label_range():
@@ -56,57 +59,52 @@ def test_paired_interval_by_hand():
     # differences 1, 2, 3: mean 2, sd 1, se 1/sqrt 3, t(0.975, 2) = 4.3027
     stat = paired_interval([1.0, 2.0, 3.0])
     half = 4.302652729749 / math.sqrt(3)
-    assert stat["mean"] == pytest.approx(2.0)
-    assert stat["low"] == pytest.approx(2 - half) and stat["high"] == pytest.approx(2 + half)
-    assert stat["separable"] is False  # 2 - 2.48 < 0: within noise
+    assert stat.mean == pytest.approx(2.0)
+    assert stat.low == pytest.approx(2 - half) and stat.high == pytest.approx(2 + half)
+    assert stat.separable is False  # 2 - 2.48 < 0: within noise
     tight = paired_interval([1.0, 1.1, 0.9, 1.05])
-    assert tight["separable"] is True and tight["low"] > 0
+    assert tight.separable is True and tight.low > 0
     below = paired_interval([-1.0, -1.1, -0.9])
-    assert below["separable"] is True and below["high"] < 0
+    assert below.separable is True and below.high < 0
     one = paired_interval([0.3])
-    assert one == {"n": 1, "mean": 0.3, "low": None, "high": None, "separable": None}
+    assert one == Interval(1, 0.3, None, None, None)
     assert verdict(one) == "no interval (< 2 seeds)"
 
 
 def test_paired_against_pairs_by_seed_not_by_position():
     strategies = {
-        "random": {"seeds": [0, 1, 2], "auc": {"per_seed": [0.50, 0.60, 0.70]},
-                   "curve": [{"labelled": 10, "per_seed": [0.4, 0.5, 0.6]},
-                             {"labelled": 20, "per_seed": [0.5, 0.6, 0.7]}]},
+        "random": strategy([0.50, 0.60, 0.70], curve=[(10, [0.4, 0.5, 0.6]), (20, [0.5, 0.6, 0.7])]),
         # seed 1 missing; its values listed in another order than the reference's
-        "smart": {"seeds": [2, 0], "auc": {"per_seed": [0.75, 0.56]},
-                  "curve": [{"labelled": 10, "per_seed": [0.6, 0.4]},
-                            {"labelled": 20, "per_seed": [0.78, 0.58]},
-                            {"labelled": 30, "per_seed": [0.9, 0.9]}]},
+        "smart": strategy([0.75, 0.56], seeds=[2, 0], curve=[(10, [0.6, 0.4]), (20, [0.78, 0.58]), (30, [0.9, 0.9])]),
     }
     out = paired_against(strategies, "random")
     assert out["random"] is None
     p = out["smart"]
-    assert p["against"] == "random" and p["n_seeds"] == 2 and p["seeds"] == [2, 0]
-    assert p["auc"]["mean"] == pytest.approx(0.055)  # (0.05 + 0.06) / 2
-    assert [b["labelled"] for b in p["by_labelled"]] == [10, 20]  # only counts both have
-    assert p["by_labelled"][0]["mean"] == pytest.approx(0.0) and p["by_labelled"][0]["low"] == 0.0
-    assert p["by_labelled"][1]["mean"] == pytest.approx(0.08)
-    assert p["by_labelled"][1]["separable"] is True  # 0.08 both seeds: no spread
+    assert p.against == "random" and p.n_seeds == 2 and p.seeds == (2, 0)
+    assert p.auc.mean == pytest.approx(0.055)  # (0.05 + 0.06) / 2
+    assert [b.labelled for b in p.by_labelled] == [10, 20]  # only counts both have
+    assert p.by_labelled[0].interval.mean == pytest.approx(0.0) and p.by_labelled[0].interval.low == 0.0
+    assert p.by_labelled[1].interval.mean == pytest.approx(0.08)
+    assert p.by_labelled[1].interval.separable is True  # 0.08 both seeds: no spread
     single = paired_against({"random": strategies["random"],
-                             "one": {**strategies["smart"], "seeds": [2], "auc": {"per_seed": [0.75]},
-                                     "curve": [{"labelled": 10, "per_seed": [0.6]}]}}, "random")["one"]
-    assert single["auc"]["low"] is None and "no interval" in single["note"]
+                             "one": strategy([0.75], seeds=[2], curve=[(10, [0.6])])}, "random")["one"]
+    assert single.auc.low is None and "no interval" in single.note
+    assert single.to_json()["note"] == "1 paired seed: no interval"
 
 
 def test_paired_tables_fit_80_columns():
     from rich.console import Console
 
     names = ["coreset-latent", "entropy-sub", "snn-rerank"]
-    strategies = {"random": {"seeds": [0, 1, 2], "auc": {"per_seed": [0.5, 0.6, 0.7]},
-                             "curve": [{"labelled": n, "per_seed": [0.1, 0.2, 0.3]} for n in range(100, 1100, 100)]}}
+    counts = range(100, 1100, 100)
+    strategies = {"random": strategy([0.5, 0.6, 0.7], curve=[(n, [0.1, 0.2, 0.3]) for n in counts])}
     for k, name in enumerate(names):
-        strategies[name] = {"seeds": [0, 1, 2], "auc": {"per_seed": [0.5 + k, 0.62, 0.1]},
-                            "curve": [{"labelled": n, "per_seed": [0.9, -0.2, 0.35]} for n in range(100, 1100, 100)]}
+        strategies[name] = strategy([0.5 + k, 0.62, 0.1], curve=[(n, [0.9, -0.2, 0.35]) for n in counts])
     for name, p in paired_against(strategies, "random").items():
-        strategies[name]["paired"] = p
+        strategies[name] = replace(strategies[name], paired=p)
     console = Console(width=80, record=True)
-    for table in paired_tables({"against": "random", "split": "validation", "strategies": strategies}):
+    bench = replace(summary(strategies), against="random")
+    for table in paired_tables(bench):
         console.print(table)
     text = console.export_text()
     assert max(len(line) for line in text.splitlines()) <= 80

@@ -2,31 +2,32 @@
 
 import io
 
+from dataclasses import replace
+
 from rich.console import Console
 
-from alss_tui.cli.bench_cmd import _tables
+from alss_tui.bench.summary import Auc, CurvePoint, FinalRecall, Reach
+from alss_tui.bench.tables import summary_tables
+from bench_helpers import stat, strategy, summary
 
 
-def stat(mean, std=0.0):
-    return {"mean": mean, "std": std, "n": 3}
-
-
-def strategy_summary(k: int) -> dict:
-    reach = {"0.90": {**stat(900 + k, 173.2), "reached": 2, "of": 3},
-             "0.95": {**stat(None, None), "reached": 0, "of": 3}}
-    return {"curve": [{"labelled": n, "accuracy": stat(min(1.0, 0.5 + n / 1000), 0.1379)} for n in (100, 400, 1000)],
-            "labels_to_reach": reach, "auc": stat(0.9712, 0.0034), "largest_drop": stat(0.1086, 0.0236),
-            "selection_seconds_per_round": stat(12.8386, 3.8421), "forward_passes_per_round": stat(60000.0),
-            "backward_passes_per_round": stat(1500.0), "final_recall": {"worst_class": stat(0.8123, 0.1)}}
+def strategy_summary(k: int):
+    reach = {"0.90": Reach((800, 1000, None), 2, 3, stat(900 + k, 173.2)),
+             "0.95": Reach((None, None, None), 0, 3, stat(None))}
+    curve = tuple(CurvePoint(n, stat(min(1.0, 0.5 + n / 1000), 0.1379), (0.5, 0.5, 0.5)) for n in (100, 400, 1000))
+    return replace(strategy([0.97, 0.97, 0.97]), curve=curve, labels_to_reach=reach,
+                   auc=Auc(0.9712, 0.0034, 3, (0.97, 0.97, 0.97)), largest_drop=stat(0.1086, 0.0236),
+                   selection_seconds_per_round=stat(12.8386, 3.8421), forward_passes_per_round=stat(60000.0),
+                   backward_passes_per_round=stat(1500.0), final_recall=FinalRecall((0.8,), stat(0.8123, 0.1)))
 
 
 def render(width: int, strategies: int) -> str:
     names = ["random", "margin-sub", "entropy-sub", "snn", "snn-pseudo", "coreset-latent", "snn-rerank"][:strategies]
-    summary = {"seeds": [0, 1, 2], "targets": [0.9, 0.95],
-               "strategies": {name: strategy_summary(k) for k, name in enumerate(names)}}
+    bench = replace(summary({name: strategy_summary(k) for k, name in enumerate(names)}, split="test"),
+                    targets=(0.9, 0.95))
     out = io.StringIO()
     console = Console(file=out, width=width, force_terminal=False, color_system=None)
-    for table in _tables(summary, width):
+    for table in summary_tables(bench, width):
         console.print(table)
     return out.getvalue()
 

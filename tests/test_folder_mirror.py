@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from alss_tui.core.events import LabelsRequested, Progress
-from alss_tui.runner.executors.tasks import EventEmitted, FileDeleted, FileWritten
-from alss_tui.runner.executors.worker import FolderMirror
+from alss_tui.bench.executors.tasks import EventEmitted, FileDeleted, FileWritten
+from alss_tui.bench.executors.worker import FolderMirror
 from alss_tui.store.run_folder import RunFolder
 
 

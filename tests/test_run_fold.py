@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alss_tui.runner.bench_report import run_curve
+from alss_tui.bench.summarize import run_curve
 from alss_tui.store.history import load_history
 from alss_tui.store.jsonl import dumps_line, read_all
 from alss_tui.store.run_fold import RunFold, fold_events, fold_log

@@ -9,7 +9,7 @@ import torch
 
 from alss_tui.config import ConfigError, TaskConfig, apply_overrides, RunConfig
 from alss_tui.core import training
-from alss_tui.runner.bench_report import largest_drop
+from alss_tui.bench.figures import largest_drop
 
 
 def test_cosine_schedule_starts_at_the_rate_and_decays_to_nearly_zero():

@@ -1,4 +1,8 @@
-"""`alss-tui bench`: strategies x seeds on one dataset, one table (and a figure)."""
+"""`alss-tui bench`: strategies x seeds on one dataset, one table (and a figure); `bench verdict` applies a rule.
+
+`alss-tui bench [CONFIG] --strategies ...` runs a grid as it always did: the group
+falls back to its `run` command whenever the first word is not one of its commands.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from alss_tui.cli.console import fail
 from alss_tui.cli.options import HomeOpt, SetOpt
+from alss_tui.cli.verdict_cmd import verdict
 
 ConfigArg = Annotated[Optional[str], typer.Argument(help="Base config: a preset name or a config file (TOML); "
                                                     "default: built-in defaults.", show_default=False)]
@@ -44,8 +50,24 @@ CpusOpt = Annotated[Optional[float], typer.Option("--cpus-per-run", min=0.01, sh
 GpusOpt = Annotated[float, typer.Option("--gpus-per-run", min=0.0, help="GPUs per cell on Ray (fractions allowed).")]
 
 
+class BenchGroup(TyperGroup):
+    """`bench ARGS` is `bench run ARGS` unless ARGS starts with a command (or asks for the group's help)."""
+
+    default_command = "run"
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
 def register(app: typer.Typer) -> None:
-    app.command("bench")(bench)
+    group = typer.Typer(cls=BenchGroup, help="Compare strategies over seeds (`bench [CONFIG] ...`, the `run` "
+                        "command), or apply a rule to bench summaries (`bench verdict`).",
+                        no_args_is_help=False)
+    group.command("run")(bench)
+    group.command("verdict")(verdict)
+    app.add_typer(group, name="bench")
 
 
 def _parse_list(raw: str, what: str, cast=str) -> list:
@@ -107,7 +129,7 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
     home_dir = resolve_home(home)
     executor = None
     if not summary_only:
-        from alss_tui.runner.executors import make_executor
+        from alss_tui.bench.executors import make_executor
 
         executor = make_executor(on, jobs, address, cpus_per_run, gpus_per_run)
     _run(home_dir, base, names, seed_values, target_values, json_out, plot, summary_only, reference, executor)
@@ -120,9 +142,11 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
 
     from alss_tui.config import check_budget
     from alss_tui.cli.dataset_open import load_with_progress, warn_skipped
-    from alss_tui.runner.bench import Manifest, run_grid
-    from alss_tui.cli.paired_tables import paired_tables
-    from alss_tui.runner.bench_report import plot as plot_figure, summarize
+    from alss_tui.bench.grid import run_grid
+    from alss_tui.bench.manifest import Manifest
+    from alss_tui.bench.plot import plot as plot_figure
+    from alss_tui.bench.summarize import summarize
+    from alss_tui.bench.tables import paired_tables, summary_tables
     from alss_tui.store.registry import Registry
 
     console = Console(stderr=True)
@@ -164,15 +188,15 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
     if plot is not None:
         plot_figure(summary, plot)
     if json_out:
-        print(json.dumps(summary, indent=1))
+        print(json.dumps(summary.to_json(), indent=1))
         _report_failures(console, failed)
         return
     out = Console()
-    for table in _tables(summary, out.width):
+    for table in summary_tables(summary, out.width):
         out.print(table)
     for table in paired_tables(summary):
         out.print(table)
-    if summary.get("against") is None:
+    if summary.against is None:
         out.print("no paired differences: the reference (--against, default random) has no finished runs "
                   "in this bench")
     if plot is not None:
@@ -199,71 +223,3 @@ def _report_failures(console, failed) -> None:
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-def _pm(stat: dict | None, fmt: str = "{:.4f}", scale: float = 1.0) -> str:
-    if not stat or stat.get("mean") is None:
-        return "-"
-    return f"{fmt.format(stat['mean'] * scale)} ± {fmt.format(stat['std'] * scale)}"
-
-
-def _tables(summary: dict, width: int = 80):
-    """One table per concern, each readable at `width` columns (80 in a plain terminal):
-    accuracy by labels (strategies split over several tables when they do not fit),
-    label efficiency, robustness, and selection cost."""
-    strategies = summary["strategies"]
-    names = list(strategies)
-    counts = sorted({p["labelled"] for s in strategies.values() for p in s["curve"]})
-    per_table = max(1, (width - ACC_LABELS_WIDTH) // ACC_CELL_WIDTH)
-    for start in range(0, len(names), per_table):
-        chunk = names[start:start + per_table]
-        part = f" ({start + 1}-{start + len(chunk)} of {len(names)})" if len(names) > per_table else ""
-        acc = _table(f"{summary.get('split', 'test')} accuracy %, mean ± std, {len(summary['seeds'])} seeds{part}",
-                     ["labels", *chunk], first_left=False)
-        for n in counts:
-            row = [str(n)]
-            for name in chunk:
-                point = next((p for p in strategies[name]["curve"] if p["labelled"] == n), None)
-                row.append(_pm(point["accuracy"], "{:.2f}", 100) if point else "-")
-            acc.add_row(*row)
-        yield acc
-
-    targets = summary["targets"]
-    efficiency = _table("label efficiency (labels to reach, AUC)",
-                        ["strategy", *[f"to {t * 100:g}%" for t in targets], "AUC %"])
-    for name, s in strategies.items():
-        reach = []
-        for t in targets:
-            r = s["labels_to_reach"][f"{t:.2f}"]
-            # Averaged over the seeds that reached it, and always saying how many did.
-            text = _pm(r, "{:.0f}") if r["reached"] else "never"
-            reach.append(f"{text} ({r['reached']}/{r['of']})")
-        efficiency.add_row(name, *reach, _pm(s["auc"], "{:.2f}", 100))
-    yield efficiency
-
-    robustness = _table("robustness (drop between rounds, worst class)",
-                        ["strategy", "drop pts", "worst recall %"])
-    for name, s in strategies.items():
-        worst = s["final_recall"]["worst_class"] if s["final_recall"] else None
-        robustness.add_row(name, _pm(s.get("largest_drop"), "{:.2f}", 100), _pm(worst, "{:.1f}", 100))
-    yield robustness
-
-    cost = _table("selection cost per round (s, passes)", ["strategy", "select s", "fwd", "bwd"])
-    for name, s in strategies.items():
-        cost.add_row(name, _pm(s["selection_seconds_per_round"], "{:.3f}"),
-                     _pm(s["forward_passes_per_round"], "{:.0f}"), _pm(s["backward_passes_per_round"], "{:.0f}"))
-    yield cost
-
-
-ACC_LABELS_WIDTH = 10  # the labels column and the table's edges
-ACC_CELL_WIDTH = 17  # "100.00 ± 13.79", its padding and border
-
-
-def _table(title: str, columns: list[str], first_left: bool = True):
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for k, col in enumerate(columns):
-        # Headers never fold or shrink to "labe…": the columns are sized to fit 80 cells.
-        table.add_column(col, justify="left" if first_left and k == 0 else "right", no_wrap=True)
-    return table

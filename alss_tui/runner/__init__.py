@@ -1,1 +1,1 @@
-"""The run loop: drives the engine, records its events, asks the oracle for labels."""
+"""One run: the loop that drives the engine, records its events and asks the oracle for labels."""

@@ -35,10 +35,10 @@ _loaded: dict[str, object] = {}
 def reference_key(data: DataConfig, recipe: TaskConfig = REFERENCE_RECIPE) -> str:
     """The cache key of a reference model, which also seeds its training."""
     from alss_tui.config import to_dict, RunConfig
-    from alss_tui.runner.bench import _digest
+    from alss_tui.digest import digest
 
     fields = {k: v for k, v in vars(recipe).items() if _ADDED_AFTER_REFERENCES.get(k, object()) != v}
-    return _digest({"data": to_dict(RunConfig(data=data))["data"], "recipe": fields}, 20)
+    return digest({"data": to_dict(RunConfig(data=data))["data"], "recipe": fields}, 20)
 
 
 def _reference(data: DataConfig, recipe: TaskConfig = REFERENCE_RECIPE):
