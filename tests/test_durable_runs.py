@@ -166,6 +166,12 @@ def test_damaged_files_give_one_line_and_lose_nothing(home, finished_run):
     assert bad.returncode == 1 and "sampling.strategy" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     (folder / "config.toml").write_text(cfg_text)
 
+    # a run cut short before its end (no RunFinished; a finished run has nothing to resume):
+    # its checkpoints are what a resume reads
+    log = folder / "events.jsonl"
+    whole = log.read_text()
+    log.write_text("".join(line for line in whole.splitlines(keepends=True) if '"RunFinished"' not in line))
+
     # a missing checkpoint
     (folder / "checkpoints" / "latest").write_text("round-077")
     missing = cli("run", "--resume", finished_run)
@@ -178,6 +184,7 @@ def test_damaged_files_give_one_line_and_lose_nothing(home, finished_run):
     (folder / "checkpoints" / "evil.pt").write_bytes(pickle.dumps({"format": 1}))
     hostile = cli("run", "--resume", finished_run)
     assert hostile.returncode == 1 and "not a readable checkpoint" in hostile.stderr
+    log.write_text(whole)
 
     # a corrupt registry: clear error, then doctor rebuilds it from the folders
     (home / "registry.json").write_text("{garbage")
