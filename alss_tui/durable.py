@@ -1,4 +1,5 @@
-"""fsync for paths: what makes a rename survive a power cut, shared by the run store and the pool cache."""
+"""fsync for paths (what makes a rename survive a power cut) and whether a pid lives: shared by the
+run store and the caches, which clean up after writers that died."""
 
 from __future__ import annotations
 
@@ -13,3 +14,14 @@ def fsync_path(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (one we may not signal counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from alss_tui.bench.figures import largest_drop
-from conftest import cli
+from conftest import REPO, cli
 
 TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=30", "--set", "task.epochs=0",
         "--set", "sampling.initial=30", "--set", "sampling.per_round=30", "--set", "sampling.budget=90"]
@@ -147,7 +147,26 @@ def test_a_key_added_later_keeps_older_benches_ids_at_the_value_they_ran_with():
         body.pop(key)
     body["sampling"].pop("strategy")
     body["task"].pop("class_balance")
+    for key in ("model", "weights", "train", "head", "input_size"):  # the representation came later still
+        body["task"].pop(key)
+    body["vae"].pop("input")
+    body.pop("encoder")
+    body["sampling"]["coreset_space"] = {"penultimate": "features"}[body["sampling"].pop("space")]
     recorded = hashlib.sha256(json.dumps({"config": body}, sort_keys=True).encode()).hexdigest()[:12]
     assert bench_id(cfg) == recorded
     leaning = config_mod.apply_overrides(cfg, ["task.class_balance=1"])
     assert bench_id(leaning) != recorded
+
+
+def test_recorded_benches_keep_their_ids_under_todays_config():
+    """The bench ids of the report's latest grids, computed from their recorded configs today."""
+    from alss_tui import config as config_mod
+    from alss_tui.bench.manifest import bench_id
+
+    files = sorted(REPO.glob("experiments/**/today-*.json")) + sorted(REPO.glob("experiments/**/rule5-*.json"))
+    docs = [(p, json.loads(p.read_text())) for p in files]
+    docs = [(p, d) for p, d in docs if "bench_id" in d]  # summaries, not verdicts
+    assert len(docs) >= 5
+    for path, doc in docs:
+        cfg = config_mod.from_dict(config_mod.fill_added_later(doc["config"]))
+        assert bench_id(cfg) == doc["bench_id"], path.name

@@ -194,6 +194,15 @@ class BenchSummary:
                 out[section] = keys
         return out
 
+    def representation(self) -> str:
+        """The backbone its runs used, in a few words ("cnn (none, trained)")."""
+        from alss_tui.config import RunConfig, TaskConfig, VaeConfig
+        from alss_tui.config.describe import representation
+
+        s = self.settings()
+        task = TaskConfig(**{k: s[f"task.{k}"] for k in ("model", "weights", "train", "head") if f"task.{k}" in s})
+        return representation(RunConfig(task=task, vae=VaeConfig(input=s.get("vae.input", "pixels"))))
+
     def to_json(self) -> dict:
         with_paired = self.against is not None
         return {"format": FORMAT, "bench_id": self.bench_id, "config": self.config, "seeds": list(self.seeds),

@@ -8,8 +8,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from alss_tui.cli.console import percent
 from alss_tui.core import events as ev
 
-PHASE_NAMES = {"vae": "VAE", "encode": "encode pool", "propose": "select", "label": "label",
-               "task": "train task model", "evaluate": "evaluate"}
+PHASE_NAMES = {"encoder": "train the pool encoder", "features": "backbone features", "vae": "VAE",
+               "encode": "encode pool", "propose": "select", "label": "label", "task": "train task model",
+               "evaluate": "evaluate"}
+ONCE = ("encoder", "features", "vae")  # phases of the run, not of a round
 
 
 class ProgressView:
@@ -34,14 +36,14 @@ class ProgressView:
             if self._task is not None:
                 self.progress.remove_task(self._task)
             label = PHASE_NAMES.get(event.phase, event.phase)
-            if event.phase != "vae":
+            if event.phase not in ONCE:
                 label = f"round {event.round}: {label}"
             self._task = self.progress.add_task(label, total=event.total or None)
         elif isinstance(event, ev.Progress) and self._task is not None:
             self.progress.update(self._task, completed=event.done, total=event.total)
-        elif isinstance(event, ev.EpochEnded) and event.phase == "vae":
+        elif isinstance(event, ev.EpochEnded) and event.phase in ("vae", "encoder"):
             losses = ", ".join(f"{k} {v:.2f}" for k, v in event.losses.items())
-            self.console.print(f"VAE epoch {event.epoch}: {losses}")
+            self.console.print(f"{'VAE' if event.phase == 'vae' else 'encoder'} epoch {event.epoch}: {losses}")
         elif isinstance(event, ev.LabelsRequested) and event.oracle == "human":
             self.console.print(f"round {event.round}: {event.count} candidates wait for your labels "
                                f"(alss-tui review {self._run_id or 'RUN_ID'})")

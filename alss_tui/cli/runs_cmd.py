@@ -134,6 +134,9 @@ def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> N
     s = cfg.sampling
     console.print(f"dataset {cfg.data.dataset}, strategy {s.strategy}, labels {s.initial} + {s.per_round}/round "
                   f"to {s.budget}, oracle {cfg.oracle.kind}, seed {cfg.seed}")
+    from alss_tui.config.describe import representation
+
+    console.print(f"model {escape(representation(cfg))}")
     table = Table()
     split = next((r["split"] for r in history.round_rows if r["split"]), None) or cfg.task.evaluate_on
     for col in ("round", "labelled", f"{split} accuracy %", "selection s", "round s"):

@@ -9,8 +9,9 @@ those declarations. No torch here: the CLI validates configs cheaply.
 from alss_tui.config.checks import check_budget, problems, validate
 from alss_tui.config.schema import Leaf, Setting, leaves
 from alss_tui.config.sections import (
-    CHANNELS, CORESET_SPACES, DATASETS, DEVICES, EVALUATION_SPLITS, INDEX_KINDS, LR_SCHEDULES, ORACLES,
-    SEED_CHOICES, DataConfig, OracleConfig, RunConfig, SamplingConfig, TaskConfig, VaeConfig,
+    CHANNELS, DATASETS, DEVICES, ENCODER_METHODS, EVALUATION_SPLITS, HEADS, INDEX_KINDS, LR_SCHEDULES,
+    MODEL_TRAINING, ORACLES, SEED_CHOICES, SPACES, VAE_INPUTS, DataConfig, EncoderConfig, OracleConfig,
+    RunConfig, SamplingConfig, TaskConfig, VaeConfig,
 )
 from alss_tui.config.strategies import STRATEGIES, STRATEGY_NAMES, StrategyDecl, strategy
 from alss_tui.config.toml_io import (
@@ -20,7 +21,8 @@ from alss_tui.config.toml_io import (
 from alss_tui.errors import ConfigError
 
 __all__ = [
-    "ADDED_LATER", "CHANNELS", "CORESET_SPACES", "ConfigError", "DATASETS", "DEVICES", "DataConfig",
+    "ADDED_LATER", "CHANNELS", "ENCODER_METHODS", "EncoderConfig", "HEADS", "MODEL_TRAINING", "SPACES",
+    "VAE_INPUTS", "ConfigError", "DATASETS", "DEVICES", "DataConfig",
     "EVALUATION_SPLITS", "INDEX_KINDS", "LR_SCHEDULES", "Leaf", "ORACLES", "OracleConfig", "RunConfig",
     "SEED_CHOICES", "STRATEGIES", "STRATEGY_NAMES", "SamplingConfig", "Setting", "StrategyDecl", "TaskConfig",
     "VaeConfig", "apply_overrides", "check_budget", "drop_added_later", "dumps", "fill_added_later",

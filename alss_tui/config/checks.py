@@ -7,6 +7,7 @@ configs cheaply.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,6 +39,26 @@ CROSS_RULES: tuple[CrossRule, ...] = (
               lambda c: c.task.evaluate_on != "validation" or c.data.validation_size > 0
               or c.data.dataset == "folder",
               lambda c: "'validation' needs a validation split: set data.validation_size"),
+    # Any torchvision classification model may be named; whether torchvision has it is
+    # checked when the run builds it (config stays torch-free).
+    CrossRule("task.model", ("task.model",), lambda c: re.fullmatch(r"[a-z][a-z0-9_]*", c.task.model) is not None,
+              lambda c: f"{c.task.model!r} is not a model name (cnn, or a torchvision name such as resnet18)"),
+    CrossRule("task.weights", ("task.model", "task.weights"),
+              lambda c: not (c.task.model == "cnn" and c.task.weights == "imagenet"),
+              lambda c: "the small cnn has no imagenet weights; name a torchvision model (task.model = resnet18)"),
+    CrossRule("task.weights", ("task.weights",), lambda c: bool(c.task.weights.strip()),
+              lambda c: "must be none, imagenet, pool or a weights file's path"),
+    CrossRule("vae.input", ("vae.input", "task.train"),
+              lambda c: c.vae.input == "pixels" or c.task.train == "head",
+              lambda c: "'features' models the frozen backbone's features: set task.train = head"),
+    CrossRule("sampling.strategy", ("sampling.strategy", "vae.input"),
+              lambda c: not (c.sampling.strategy == "si" and c.vae.input == "features"),
+              lambda c: "si labels decoded images, and a VAE of features decodes no images: use vae.input = pixels"),
+    CrossRule("sampling.space", ("sampling.space", "task.model", "task.weights", "task.train"),
+              lambda c: c.sampling.space != "backbone" or c.task.train == "head" or c.task.weights != "none"
+              or c.task.model != "cnn",
+              lambda c: "'backbone' needs a backbone worth measuring in: task.weights (imagenet, pool or a file) "
+                        "or task.train = head"),
     CrossRule("sampling.budget", ("sampling.budget", "sampling.initial"),
               lambda c: c.sampling.budget >= c.sampling.initial,
               lambda c: f"must be >= sampling.initial ({c.sampling.initial})"),

@@ -16,7 +16,13 @@ CHANNELS = ("auto", "1", "3")
 DEVICES = ("auto", "cpu", "cuda")
 ORACLES = ("simulated", "human", "file", "function")
 SEED_CHOICES = ("random", "hardest", "uncertain")
-CORESET_SPACES = ("features", "latent")
+# Where coverage strategies measure distance: the pixels' VAE latent, the backbone's
+# features, or the task model's penultimate layer.
+SPACES = ("penultimate", "latent", "backbone")
+MODEL_TRAINING = ("full", "head")
+HEADS = ("linear", "mlp")
+VAE_INPUTS = ("pixels", "features")
+ENCODER_METHODS = ("simclr",)
 LR_SCHEDULES = ("constant", "cosine")
 INDEX_KINDS = ("auto", "flat", "ivf", "hnsw")
 EVALUATION_SPLITS = ("test", "validation")
@@ -47,6 +53,8 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class VaeConfig:
+    input: str = setting("pixels", "what the VAE models: pixels, or the frozen backbone's features "
+                                   "(task.train = head)", choices=VAE_INPUTS)
     latent_dim: int = setting(16, "size of the VAE's latent code", low=1)
     width: int = setting(32, "channels of the VAE's first convolution (doubling per stage)", low=1)
     epochs: int = setting(20, "passes over the whole pool when training the VAE", low=1)
@@ -56,7 +64,36 @@ class VaeConfig:
 
 
 @dataclass(frozen=True)
+class EncoderConfig:
+    # SimCLR: two augmented views of each image should embed close and apart from the
+    # batch's other images (docs/architecture.md, The representation); used by
+    # task.weights = "pool", trained once per pool and seed and cached.
+    method: str = setting("simclr", "self-supervised method for task.weights = pool", choices=ENCODER_METHODS)
+    epochs: int = setting(20, "passes over the whole pool when training the encoder", low=1)
+    batch_size: int = setting(256, "images per contrastive batch (each gives two views)", low=8)
+    lr: float = setting(1e-3, "encoder Adam learning rate", low=0, low_open=True)
+    temperature: float = setting(0.5, "softmax temperature of the contrastive loss", low=0, high=10,
+                                 low_open=True)
+    projection_dim: int = setting(64, "size of the projection head the loss is computed on", low=2)
+    min_crop: float = setting(0.5, "augmentation: smallest share of the image a random crop keeps", low=0.05,
+                              high=1)
+
+
+@dataclass(frozen=True)
 class TaskConfig:
+    # The classifier is a backbone (the small CNN, or any torchvision classification
+    # model) and a head; with train = "head" the backbone is frozen and its features of
+    # the whole pool are computed once (docs/architecture.md, The representation).
+    model: str = setting("cnn", "backbone: cnn (the small CNN) or a torchvision classification model by name "
+                                "(resnet18, mobilenet_v3_small, ...)")
+    weights: str = setting("none", "none, imagenet (torchvision's default weights, from the torch cache), pool "
+                                   "(an encoder trained on this pool), or a weights file's path")
+    train: str = setting("full", "full: train backbone and head each round; head: freeze the backbone, train "
+                                 "the head on features computed once", choices=MODEL_TRAINING)
+    head: str = setting("linear", "the classifier on the backbone's features: linear or mlp (one hidden layer)",
+                        choices=HEADS)
+    input_size: int = setting(0, "side the backbone sees, images resized to it", low=0, high=512,
+                              note="(0 = the weights' own size for imagenet, else the pool's)")
     width: int = setting(32, "channels of the task CNN's first convolution", low=1)
     # Optimiser steps per round: at least `steps`; with `epochs` > 0, enough for that
     # many passes over the labelled set (epochs x labelled / batch_size), at most
@@ -107,8 +144,9 @@ class SamplingConfig:
                                          "most uncertain", choices=SEED_CHOICES)
     candidates_per_pick: int = setting(10, "cost-matched and re-ranking strategies: candidates scored per label",
                                        low=1)
-    coreset_space: str = setting("features", "coreset: the task model's penultimate features or the VAE latent",
-                                 choices=CORESET_SPACES)
+    space: str = setting("penultimate", "where coverage strategies (coreset) measure distance: the task model's "
+                                        "penultimate layer, the pixels' VAE latent, or the backbone's features",
+                         choices=SPACES)
     index: str = setting("auto", "nearest-neighbour index: flat (exact), ivf, hnsw, or auto (exact below "
                                  "100,000 codes)", choices=INDEX_KINDS)
 
@@ -130,6 +168,7 @@ class RunConfig:
     device: str = setting("auto", "auto uses CUDA when present, else the CPU", choices=DEVICES)
     data: DataConfig = field(default_factory=DataConfig)
     vae: VaeConfig = field(default_factory=VaeConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     oracle: OracleConfig = field(default_factory=OracleConfig)

@@ -35,7 +35,7 @@ STRATEGIES: tuple[StrategyDecl, ...] = (
     StrategyDecl("margin", f"{_CORE}.baselines:MarginSampling",
                  "smallest gap between the two likeliest classes, whole unlabelled pool"),
     StrategyDecl("coreset", f"{_CORE}.baselines:CoresetSampling",
-                 "k-centre greedy in the space of sampling.coreset_space", ("sampling.coreset_space",)),
+                 "k-centre greedy in the space of sampling.space", ("sampling.space",)),
     StrategyDecl("coreset-latent", f"{_CORE}.baselines:LatentCoresetSampling",
                  "k-centre greedy on the VAE codes (no task-model passes)"),
     StrategyDecl("entropy-sub", f"{_CORE}.baselines:CostMatchedEntropySampling",

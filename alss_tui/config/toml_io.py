@@ -14,18 +14,37 @@ from pathlib import Path
 from typing import Any
 
 from alss_tui.config.checks import validate
-from alss_tui.config.schema import Setting
-from alss_tui.config.sections import RunConfig
+from alss_tui.config.schema import Setting, leaves
+from alss_tui.config.sections import EncoderConfig, RunConfig
 from alss_tui.errors import ConfigError
 
 # Keys added after runs and benches were recorded, with the value every earlier run
 # had: a bench's id leaves them out at that value (so older benches keep their ids and
 # their finished cells), and tools comparing recorded configs read a missing one as it.
-ADDED_LATER = {"task.evaluate_on": "test", "task.class_balance": 0.0}
+ADDED_LATER = {"task.evaluate_on": "test", "task.class_balance": 0.0,
+               # the representation: every earlier run trained the small CNN from scratch on pixels
+               "task.model": "cnn", "task.weights": "none", "task.train": "full", "task.head": "linear",
+               "task.input_size": 0, "vae.input": "pixels",
+               **{f"encoder.{leaf.key}": leaf.default for leaf in leaves(EncoderConfig)}}
+# Keys renamed after runs were recorded: old name -> (new name, old value -> new value).
+RENAMED = {"sampling.coreset_space": ("sampling.space", {"features": "penultimate", "latent": "latent"})}
+
+
+def _rename_forward(tree: dict) -> dict:
+    """An old key in a tree (a recorded config, a file written before the rename) under its new name."""
+    for old, (new, values) in RENAMED.items():
+        section, key = old.split(".")
+        node = tree.get(section)
+        if isinstance(node, dict) and key in node:
+            value = node.pop(key)
+            node.setdefault(new.split(".")[1], values.get(value, value))
+    return tree
 
 
 def fill_added_later(tree: dict) -> dict:
-    """A recorded config tree (sections of keys) with every ADDED_LATER key it lacks set as it ran."""
+    """A recorded config tree (sections of keys) read as today's: renamed keys under their new
+    names, and every ADDED_LATER key it lacks set as it ran."""
+    _rename_forward(tree)
     for dotted, earlier in ADDED_LATER.items():
         section, key = dotted.split(".")
         node = tree.setdefault(section, {})
@@ -35,11 +54,21 @@ def fill_added_later(tree: dict) -> dict:
 
 
 def drop_added_later(tree: dict) -> dict:
-    """A config tree without the ADDED_LATER keys that hold the value every earlier run had."""
+    """A config tree as an earlier run would have recorded it: without the ADDED_LATER keys that
+    hold the value every earlier run had (a section left empty goes too), renamed keys under
+    their old names where the old name could say the value."""
     for dotted, earlier in ADDED_LATER.items():
         section, key = dotted.split(".")
         if tree.get(section, {}).get(key) == earlier:
             tree[section].pop(key)
+            if not tree[section]:
+                tree.pop(section)
+    for old, (new, values) in RENAMED.items():
+        section, key = new.split(".")
+        back = {v: k for k, v in values.items()}
+        node = tree.get(section, {})
+        if key in node and node[key] in back:
+            node[old.split(".")[1]] = back[node.pop(key)]
     return tree
 
 
@@ -100,6 +129,7 @@ def _from_dict(cls: type, data: Any, prefix: str, found: list[tuple[str, str]]) 
 
 def from_dict(data: dict) -> RunConfig:
     """A validated RunConfig from a TOML-shaped tree; ConfigError lists every problem."""
+    _rename_forward(data)  # a file written before a key was renamed still reads
     found: list[tuple[str, str]] = []
     cfg = _from_dict(RunConfig, data, "", found)
     if found:  # values of the wrong type were left at their defaults: checking ranges now would mislead
@@ -144,7 +174,7 @@ def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
     data = to_dict(cfg)
     for item in overrides:
         key, sep, raw = item.partition("=")
-        key = key.strip()
+        key, renamed_values = RENAMED.get(key.strip(), (key.strip(), {}))
         if not sep or not key:
             raise ConfigError(f"--set {item!r}: expected key=value, e.g. sampling.strategy=random")
         parts = key.split(".")
@@ -155,7 +185,8 @@ def apply_overrides(cfg: RunConfig, overrides: list[str]) -> RunConfig:
             node = node[part]
         if parts[-1] not in node or isinstance(node[parts[-1]], dict):
             raise ConfigError(f"{key}: unknown key")
-        node[parts[-1]] = _parse_override_value(raw.strip())
+        value = _parse_override_value(raw.strip())
+        node[parts[-1]] = renamed_values.get(value, value) if isinstance(value, str) else value
     return from_dict(data)
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from alss_tui import config as config_mod
 from alss_tui.config import RunConfig
@@ -20,21 +23,26 @@ from alss_tui.core.events import (
     CandidatesProposed, Candidate, Evaluated, Event, LabelsApplied, PhaseStarted, RoundFinished,
 )
 from alss_tui.core.latent_index import LatentIndex
-from alss_tui.core.pool_images import PoolImages
+from alss_tui.core.pool_images import Images, PoolImages
+from alss_tui.core.representation import Representation
 from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import LabelledSynthetic, Selection, SelectionState
 from alss_tui.core.synthetic import SyntheticImage, SyntheticSet
 from alss_tui.core import training
 from alss_tui.data.pool import Dataset, Pool, held_out_split
 from alss_tui.errors import LabelError
+from alss_tui.models.backbones import Classifier, make_head
 from alss_tui.models.classifier import SmallCNN
+from alss_tui.models.feature_vae import FeatureVAE
 from alss_tui.models.vae import ConvVAE
 
 CHECKPOINT_FORMAT = 1
 
 
 class Engine:
-    def __init__(self, cfg: RunConfig, dataset: Dataset):
+    def __init__(self, cfg: RunConfig, dataset: Dataset, cache_root: Path | None = None):
+        """`cache_root`: where derived data is kept (`<home>/cache`: the pool encoder and a frozen
+        backbone's features); None keeps them in memory."""
         config_mod.check_budget(cfg, len(dataset.pool_images))
         self.cfg = cfg
         self.dataset = dataset
@@ -48,11 +56,15 @@ class Engine:
         held_out = held_out_split(dataset, cfg.task.evaluate_on)
         self.test_x = PoolImages(held_out.images, dataset.pixel_scale)
         self.test_y = torch.from_numpy(held_out.labels)
+        self.held_out_name = "validation" if cfg.task.evaluate_on == "validation" else "test"
+        # The backbone and its weights; with a frozen backbone, the features of every split.
+        self.representation = Representation(cfg, dataset, self.device, cache_root)
         self.strategy = get_strategy(cfg.sampling.strategy, cfg=cfg.sampling)
-        self.vae: ConvVAE | None = None
+        self.vae: ConvVAE | FeatureVAE | None = None
         self.codes: np.ndarray | None = None
         self.index: LatentIndex | None = None
-        self.model: SmallCNN | None = None
+        # The task model that trains: the small CNN, a backbone and head, or (frozen backbone) the head alone.
+        self.model: nn.Module | None = None
         self.optimizer: torch.optim.Optimizer | None = None
         self.round = -1  # last finished round
         # Labelled synthetic (SI) images, one record each (core/synthetic.py).
@@ -84,17 +96,57 @@ class Engine:
     def _seed(self, *parts: object) -> int:
         return training.derive_seed(self.cfg.seed, *parts)
 
+    # --- representation -----------------------------------------------------------
+
+    def prepare_representation(self) -> Iterator[Event]:
+        """The backbone with its weights (the pool encoder trained first when asked) and, for a
+        frozen backbone, its features of every split; nothing for today's CNN from scratch."""
+        yield from self.representation.prepare()
+
+    @property
+    def inputs(self) -> Images:
+        """What the task model reads for pool items: pixels, or a frozen backbone's features."""
+        rep = self.representation
+        return rep.features["pool"] if rep.frozen else self.images
+
+    def _held_out_inputs(self) -> Images:
+        rep = self.representation
+        return rep.features[self.held_out_name] if rep.frozen else self.test_x
+
+    def vae_inputs(self) -> Images:
+        """What the VAE models: pool pixels, or (vae.input = features) the frozen backbone's features."""
+        return self.inputs if self.cfg.vae.input == "features" else self.images
+
+    def pixel_model(self) -> nn.Module:
+        """The task model on pixels: itself, or the frozen backbone followed by the trained head."""
+        assert self.model is not None
+        if not self.representation.frozen:
+            return self.model
+        return Classifier(self.representation.backbone, self.model).eval()
+
     # --- VAE --------------------------------------------------------------------
+
+    def _new_vae(self) -> ConvVAE | FeatureVAE:
+        v = self.cfg.vae
+        if v.input == "features":
+            return FeatureVAE(self.representation.backbone.out_dim, v.latent_dim, v.width).to(self.device)
+        return ConvVAE(self.dataset.shape, v.latent_dim, v.width).to(self.device)
 
     def fit_vae(self) -> Iterator[Event]:
         """Train the VAE on the whole pool, then encode every pool image once."""
+        if not self.representation.ready:
+            raise RuntimeError("prepare_representation() must run before fit_vae()")
+        data = self.vae_inputs()
         torch.manual_seed(self._seed("vae-init"))
-        self.vae = ConvVAE(self.dataset.shape, self.cfg.vae.latent_dim, self.cfg.vae.width).to(self.device)
-        batches = -(-len(self.images) // self.cfg.vae.batch_size)
+        self.vae = self._new_vae()
+        if isinstance(self.vae, FeatureVAE):
+            features = torch.from_numpy(np.asarray(data.pixels, dtype=np.float32))
+            self.vae.set_statistics(features.mean(0).to(self.device), features.std(0).to(self.device))
+        batches = -(-len(data) // self.cfg.vae.batch_size)
         yield PhaseStarted("vae", 0, self.cfg.vae.epochs * batches)
-        yield from training.train_vae(self.vae, self.images, self.cfg.vae, self._seed("vae-train"), self.device)
-        yield PhaseStarted("encode", 0, len(self.images))
-        self._set_codes(training.encode_means(self.vae, self.images, self.device))
+        yield from training.train_vae(self.vae, data, self.cfg.vae, self._seed("vae-train"), self.device)
+        yield PhaseStarted("encode", 0, len(data))
+        self._set_codes(training.encode_means(self.vae, data, self.device))
 
     def use_vae(self, vae_state: dict, codes: np.ndarray) -> None:
         """Take a VAE trained elsewhere and the pool's codes under it, in place of `fit_vae()`.
@@ -108,8 +160,8 @@ class Engine:
         self.vae = self._vae_from_state(vae_state)
         self._set_codes(np.asarray(codes, dtype=np.float32))
 
-    def _vae_from_state(self, vae_state: dict) -> ConvVAE:
-        vae = ConvVAE(self.dataset.shape, self.cfg.vae.latent_dim, self.cfg.vae.width).to(self.device)
+    def _vae_from_state(self, vae_state: dict) -> ConvVAE | FeatureVAE:
+        vae = self._new_vae()
         vae.load_state_dict(vae_state)
         vae.eval()
         return vae
@@ -148,8 +200,8 @@ class Engine:
 
     def propose(self, round: int) -> Iterator[Event]:
         """Pick this round's candidates; round 0 is the random initial subset."""
-        if self.vae is None:
-            raise RuntimeError("fit_vae() must run before propose()")
+        if self.vae is None or not self.representation.ready:
+            raise RuntimeError("prepare_representation() and fit_vae() must run before propose()")
         n = self.round_size()
         rng = np.random.default_rng(self._seed("select", round))
         yield PhaseStarted("propose", round, n)
@@ -172,8 +224,12 @@ class Engine:
         if len(self.synthetic):
             synthetic = LabelledSynthetic(np.array(self.synthetic.items, dtype=np.int64), self.synthetic.codes(),
                                           np.array(self.synthetic.labels, dtype=np.int64), self.synthetic.images())
-        return SelectionState(self.pool, self.images, self.codes, self.index, self.vae, self.model,
-                              self.device, round, self.n_classes, self.next_synthetic_id, synthetic)
+        # The ascent differentiates through what the VAE decodes: pixels into the task model on
+        # pixels, or features into the head.
+        decoded_model = self.model if self.cfg.vae.input == "features" else self.pixel_model()
+        return SelectionState(self.pool, self.images, self.codes, self.index, self.vae, decoded_model,
+                              self.device, round, self.n_classes, self.next_synthetic_id, synthetic,
+                              inputs=self.inputs, head=self.model, space_features=self._space_features())
 
     # --- labels -------------------------------------------------------------------
 
@@ -229,26 +285,62 @@ class Engine:
 
     def training_set(self) -> tuple[torch.Tensor, torch.Tensor]:
         idx = self.pool.labelled_indices
-        x = self.images.batch(idx)  # the labelled items only: a budget-sized float copy
+        x = self.inputs.batch(idx)  # the labelled items only: a budget-sized float copy
         y = torch.as_tensor(self.pool.labels[idx])
         if len(self.synthetic):
-            x = torch.cat([x, torch.from_numpy(self.synthetic.images())])
+            extra = torch.from_numpy(self.synthetic.images())
+            if self.representation.frozen:  # the head reads features: a synthetic image's go through the backbone
+                with torch.no_grad():
+                    extra = self.representation.backbone(extra.to(self.device)).cpu()
+            x = torch.cat([x, extra])
             y = torch.cat([y, torch.as_tensor(self.synthetic.labels, dtype=torch.int64)])
         return x, y
 
+    def new_task_model(self) -> nn.Module:
+        """A fresh task model: today's small CNN (its body and embedding from the backbone's weights
+        when there are any), a torchvision backbone with a head, or a head on frozen features."""
+        t, rep = self.cfg.task, self.representation
+        if rep.frozen:
+            # A head rebuilt from a checkpoint before the features exist gets its statistics from the checkpoint.
+            stats = rep.feature_statistics() if rep.features is not None else None
+            return make_head(t.head, rep.backbone.out_dim, self.n_classes, stats).to(self.device)
+        if t.model == "cnn":
+            model = SmallCNN(self.dataset.shape, self.n_classes, t.width)
+            if rep.active:
+                model.load_state_dict(rep.backbone_state(), strict=False)  # body and embed; the head is new
+            return model.to(self.device)
+        backbone = rep.new_backbone()
+        backbone.load_state_dict(rep.backbone.state_dict())
+        return Classifier(backbone, make_head(t.head, backbone.out_dim, self.n_classes)).to(self.device)
+
     def train_task(self, round: int) -> Iterator[Event]:
         t = self.cfg.task
+        if self.representation.frozen:
+            t = replace(t, augment_shift=0)  # features are not images: nothing to translate
         # Weight init and dropout draw from torch's global generator: seeded every round,
         # restart or not, so a run resumed from a checkpoint draws what the uninterrupted
         # run drew.
         torch.manual_seed(self._seed("task-init", round))
         if self.model is None or t.restart_each_round:
-            self.model = SmallCNN(self.dataset.shape, self.n_classes, t.width).to(self.device)
+            self.model = self.new_task_model()
             self.optimizer = training.make_task_optimizer(self.model, t)
         x, y = self.training_set()
         yield PhaseStarted("task", round, training.round_steps(t, len(x)))
         yield from training.train_classifier(self.model, x, y, t, self._seed("task-train", round),
                                              self.device, round, self.optimizer)
+
+    def _space_features(self):
+        """Where coverage strategies measure distance (sampling.space), as a function of no arguments
+        that gives the pool's vectors: computed only when a strategy asks."""
+        space = self.cfg.sampling.space
+        if space == "latent":
+            return lambda: torch.from_numpy(self.codes)
+        if space == "backbone":
+            rep = self.representation
+            if rep.frozen:
+                return lambda: rep.features["pool"].slice(0, len(self.pool))
+            return lambda: training.predict_logits(rep.backbone, self.images, self.device)
+        return None  # the task model's penultimate layer, on the model's own inputs
 
     def evaluate(self, round: int) -> Iterator[Event]:
         assert self.model is not None
@@ -256,7 +348,7 @@ class Engine:
             self.last_accuracy = float("nan")
             return
         yield PhaseStarted("evaluate", round, len(self.test_y))
-        logits = training.predict_logits(self.model, self.test_x, self.device)
+        logits = training.predict_logits(self.model, self._held_out_inputs(), self.device)
         acc, loss, recall = training.score(logits, self.test_y, self.n_classes)
         self.last_accuracy = acc
         yield Evaluated(round, self.labelled_count, acc, loss, recall, split=self.cfg.task.evaluate_on)
@@ -283,6 +375,9 @@ class Engine:
             "format": CHECKPOINT_FORMAT,
             "config": config_mod.to_dict(self.cfg),
             "round": self.round,
+            # The backbone's weights in its own layout (None for the small CNN from scratch): a resume
+            # needs neither the weights file nor the encoder cache to rebuild the same representation.
+            "backbone": self.representation.backbone_state(),
             "vae": self.vae.state_dict() if self.vae is not None else None,
             "codes": torch.from_numpy(self.codes) if self.codes is not None else None,
             "model": self.model.state_dict() if self.model is not None else None,
@@ -306,12 +401,14 @@ class Engine:
         if len(state["pool_labels"]) != len(self.pool):
             raise ValueError("checkpoint was written for a pool of another size")
         self.round = int(state["round"])
+        if state.get("backbone") is not None:
+            self.representation.use_backbone_state(state["backbone"])  # features follow in prepare_representation
         if state["vae"] is not None:
             self.vae = self._vae_from_state(state["vae"])
         if state["codes"] is not None:
             self._set_codes(state["codes"].numpy())
         if state["model"] is not None:
-            self.model = SmallCNN(self.dataset.shape, self.n_classes, self.cfg.task.width).to(self.device)
+            self.model = self.new_task_model()
             self.model.load_state_dict(state["model"])
             self.model.eval()
             self.optimizer = training.make_task_optimizer(self.model, self.cfg.task)

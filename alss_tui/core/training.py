@@ -21,6 +21,7 @@ from alss_tui.config import TaskConfig, VaeConfig
 from alss_tui.core.events import EpochEnded, Event
 from alss_tui.core.pool_images import Images, as_images
 from alss_tui.core.progress import ProgressThrottle
+from alss_tui.models.feature_vae import FeatureVAE, feature_vae_loss
 from alss_tui.models.vae import ConvVAE, vae_loss
 
 def derive_seed(*parts: object) -> int:
@@ -45,7 +46,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def train_vae(vae: ConvVAE, images: Images, cfg: VaeConfig, seed: int,
+def train_vae(vae: ConvVAE | FeatureVAE, images: Images, cfg: VaeConfig, seed: int,
               device: torch.device) -> Iterator[Event]:
     gen = torch_generator(seed)
     opt = torch.optim.Adam(vae.parameters(), lr=cfg.lr)
@@ -61,7 +62,10 @@ def train_vae(vae: ConvVAE, images: Images, cfg: VaeConfig, seed: int,
             idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
             x = images.batch(idx).to(device)
             logits, mu, logvar = vae(x, generator=gen if device.type == "cpu" else None)
-            loss, recon, kl = vae_loss(logits, x, mu, logvar, cfg.beta)
+            if isinstance(vae, FeatureVAE):
+                loss, recon, kl = feature_vae_loss(logits, x, vae, mu, logvar, cfg.beta)
+            else:
+                loss, recon, kl = vae_loss(logits, x, mu, logvar, cfg.beta)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -76,7 +80,7 @@ def train_vae(vae: ConvVAE, images: Images, cfg: VaeConfig, seed: int,
 
 
 @torch.no_grad()
-def encode_means(vae: ConvVAE, images: Images | torch.Tensor, device: torch.device) -> np.ndarray:
+def encode_means(vae: ConvVAE | FeatureVAE, images: Images | torch.Tensor, device: torch.device) -> np.ndarray:
     vae.eval()
     out = [vae.encode(x.to(device))[0].cpu() for x in as_images(images).inference_batches()]
     return torch.cat(out).numpy().astype(np.float32)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alss_tui.durable import fsync_path
+from alss_tui.durable import fsync_path, pid_alive
 
 FORMAT = 1
 META = "meta.json"
@@ -57,16 +57,6 @@ class CachedPool:
                     rel, size, mtime = line.rsplit("\t", 2)
                     self._files.append((rel, int(size), int(mtime)))
         return self._files
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _open_entry(path: Path, mmap: bool) -> CachedPool | None:
@@ -185,5 +175,5 @@ class PoolCache:
         assert self.root is not None
         for entry in self.root.glob(".tmp-*"):
             pid = entry.name.rsplit("-", 1)[-1]
-            if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
                 shutil.rmtree(entry, ignore_errors=True)

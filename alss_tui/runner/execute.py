@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import traceback
+from pathlib import Path
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,9 @@ def prepare(cfg: RunConfig, cache_dir=None, progress=None, pool_key: str | None 
     from alss_tui.data.loaders import open_pool
     from alss_tui.runner.pool_open import drive
 
-    return Engine(cfg, drive(open_pool(cfg.data, cache_dir, pool_key), progress))
+    # The pools' folder sits in the home's cache, beside the encoders and features (store.home).
+    cache = Path(cache_dir).parent if cache_dir is not None else None
+    return Engine(cfg, drive(open_pool(cfg.data, cache_dir, pool_key), progress), cache)
 
 
 def refuse_finished(folder: RunFolder) -> None:
@@ -77,7 +80,7 @@ def _execute_locked(folder: RunFolder, listeners: Iterable[Listener], *, resume:
     from alss_tui.core.engine import Engine
     from alss_tui.runner.oracle import make_oracle
     from alss_tui.runner.pool_open import open_run_pool, record_pool
-    from alss_tui.store.home import pool_cache_dir
+    from alss_tui.store.home import cache_root, pool_cache_dir
 
     cfg = folder.load_config()
     listeners = list(listeners)
@@ -87,7 +90,8 @@ def _execute_locked(folder: RunFolder, listeners: Iterable[Listener], *, resume:
     try:
         if engine is None:
             # A run folder lives at <home>/runs/<id>; its pools at <home>/cache/pools.
-            engine = Engine(cfg, open_run_pool(folder, cfg, pool_cache_dir(folder.path.parent.parent), recorder))
+            home = folder.path.parent.parent
+            engine = Engine(cfg, open_run_pool(folder, cfg, pool_cache_dir(home), recorder), cache_root(home))
         else:
             record_pool(folder, engine.dataset, cfg.data)  # built before the folder existed (or handed over by a bench)
         dataset = engine.dataset

@@ -54,6 +54,10 @@ def run_loop(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecor
     emit(RunStarted(folder.run_id, to_dict(cfg), len(engine.pool), len(engine.test_y),
                     tuple(engine.dataset.classes), resumed))
     run_start = time.perf_counter()
+    # The representation first (a pool encoder to train, features to compute): the VAE may model
+    # the features, and a resumed run recomputes (or reopens) features its checkpoint does not hold.
+    for event in engine.prepare_representation():
+        emit(event)
     if engine.vae is None:
         for event in engine.fit_vae():
             emit(event)

@@ -37,7 +37,8 @@ def review_material(engine: Engine, selection: Selection) -> dict[str, np.ndarra
         out["seed_items"] = np.array(seeds, dtype=np.int64)
         out["seeds"] = _to_u8(np.stack([engine.labelled_image(s) for s in seeds]))
         out["seed_xy"] = engine.project(np.stack([engine.labelled_code(s) for s in seeds]))
-    if selection.ascended is not None and len(selection.ascended):
+    # A VAE of features decodes no picture: the review then shows the retrieved image and its seed.
+    if selection.ascended is not None and len(selection.ascended) and engine.cfg.vae.input == "pixels":
         z = torch.from_numpy(selection.ascended).to(engine.device)
         out["decoded"] = _to_u8(engine.vae.decode(z).cpu().numpy())
         out["ascended_xy"] = engine.project(selection.ascended)

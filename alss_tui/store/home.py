@@ -41,3 +41,8 @@ def _usable(path: Path, source: str) -> Path:
 def pool_cache_dir(home: str | Path) -> Path:
     """Where decoded pools live: one folder per pool key (see alss_tui.data.pool_cache)."""
     return Path(home) / "cache" / "pools"
+
+
+def cache_root(home: str | Path) -> Path:
+    """Every derived, rebuildable file: pools, pool encoders, a frozen backbone's features, VAEs."""
+    return Path(home) / "cache"

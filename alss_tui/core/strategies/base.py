@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,15 +40,24 @@ class SelectionState:
     codes: np.ndarray  # latent means of the pool, (N, d)
     index: LatentIndex
     vae: nn.Module
-    model: nn.Module
+    model: nn.Module  # classifies what the VAE decodes (pixels, or features): what the ascent differentiates
     device: torch.device
     round: int
     n_classes: int
     next_synthetic_id: int = -1  # SI items are numbered -1, -2, ... across the run
     synthetic: LabelledSynthetic | None = None  # None: no synthetic image labelled yet
+    # The task model as it scores pool items: `head` on `inputs` (pixels and the model itself,
+    # unless the backbone is frozen: then its features and the head, one matrix product).
+    inputs: Images | None = None
+    head: nn.Module | None = None
+    # sampling.space for coverage strategies: a function giving the pool's vectors, or None for
+    # the task model's penultimate layer.
+    space_features: Callable[[], torch.Tensor] | None = None
 
     def __post_init__(self) -> None:
         self.images = as_images(self.images)
+        self.inputs = self.images if self.inputs is None else as_images(self.inputs)
+        self.head = self.model if self.head is None else self.head
 
 
 @dataclass
@@ -65,9 +75,9 @@ class Selection:
 @torch.no_grad()
 def predict_probs(state: SelectionState, indices: np.ndarray) -> torch.Tensor:
     """Softmax of the task model on pool items `indices` (one forward pass each)."""
-    state.model.eval()
-    out = [torch.softmax(state.model(x.to(state.device)), dim=1).cpu()
-           for x in state.images.inference_batches(order=indices)]
+    state.head.eval()
+    out = [torch.softmax(state.head(x.to(state.device)), dim=1).cpu()
+           for x in state.inputs.inference_batches(order=indices)]
     return torch.cat(out) if out else torch.zeros((0, state.n_classes))
 
 

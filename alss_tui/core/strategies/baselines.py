@@ -92,7 +92,7 @@ class CoresetSampling:
     name = "coreset"
 
     def __init__(self, cfg: SamplingConfig | None = None, space: str | None = None):
-        self.space = space or (cfg.coreset_space if cfg else "features")
+        self.space = space or (cfg.space if cfg else "penultimate")  # the engine hands over its vectors
 
     def select(self, state: SelectionState, n: int, rng: np.random.Generator) -> Selection:
         from alss_tui.core.training import predict_features
@@ -102,16 +102,18 @@ class CoresetSampling:
         passes = 0
         if self.space == "latent":
             emb = torch.from_numpy(state.codes)
+        elif state.space_features is not None and self.space != "penultimate":
+            emb = state.space_features()
         else:
-            emb = predict_features(state.model, state.images, state.device)
-            passes = len(state.images)
+            emb = predict_features(state.head, state.inputs, state.device)
+            passes = len(state.inputs)
         picked = k_centre_greedy(emb[available], emb[labelled], n)
         return Selection([Candidate(item=int(available[p]), score=float(d)) for p, d in picked],
                          forward_passes=passes)
 
 
 class LatentCoresetSampling(CoresetSampling):
-    """k-centre greedy on the VAE latents, whatever `coreset_space` says: no task-model passes."""
+    """k-centre greedy on the VAE latents, whatever `sampling.space` says: no task-model passes."""
 
     name = "coreset-latent"
 

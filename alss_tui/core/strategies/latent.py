@@ -90,6 +90,6 @@ def _seed_code(state: SelectionState, seed_id: int) -> np.ndarray:
 def _predict(state: SelectionState, items: np.ndarray) -> np.ndarray:
     if len(items) == 0:
         return np.zeros(0, dtype=np.int64)
-    state.model.eval()
-    return torch.cat([state.model(x.to(state.device)).argmax(1).cpu()
-                      for x in state.images.inference_batches(order=items)]).numpy()
+    state.head.eval()
+    return torch.cat([state.head(x.to(state.device)).argmax(1).cpu()
+                      for x in state.inputs.inference_batches(order=items)]).numpy()

@@ -107,11 +107,13 @@ def choose_seeds(state: SelectionState, n: int, how: str, rng: np.random.Generat
 @torch.no_grad()
 def _seed_logits(state: SelectionState, ids: np.ndarray) -> torch.Tensor:
     """Task-model logits of the seed set, pool images then synthetic ones (one pass each)."""
-    state.model.eval()
+    state.head.eval()
     pool = ids[ids >= 0]
-    parts = [state.model(x.to(state.device)).cpu()
-             for x in state.images.inference_batches(order=pool)] if len(pool) else []
+    parts = [state.head(x.to(state.device)).cpu()
+             for x in state.inputs.inference_batches(order=pool)] if len(pool) else []
     if state.synthetic is not None and len(state.synthetic):
+        # Synthetic images exist only with a pixel VAE (si), so `model` takes them as they are.
+        state.model.eval()
         images = torch.from_numpy(state.synthetic.images).to(state.device)
         parts.append(state.model(images).cpu())
     return torch.cat(parts)

@@ -18,7 +18,8 @@ from alss_tui.tui.widgets.latent_map import LEGEND, LatentMap
 PLOT_SECONDS = 1.0  # the fastest the curves are redrawn while events stream in
 ROUND_COLUMNS = ("round", "strategy", "added", "labelled", "accuracy", "classes added", "seconds")
 SPLIT_COLUMN = {"validation": "val %", "test": "test %"}  # the accuracy column, once a round names its split
-PHASE_NAMES = {"decode": "decoding the image folder", "vae": "training the VAE", "encode": "encoding the pool", "propose": "picking candidates",
+PHASE_NAMES = {"decode": "decoding the image folder", "encoder": "training the pool encoder",
+               "features": "computing the backbone's features", "vae": "training the VAE", "encode": "encoding the pool", "propose": "picking candidates",
                "label": "labelling", "task": "training the classifier", "evaluate": "evaluating",
                "starting": "starting", "waiting": "waiting for the runner", "finished": "finished",
                "failed": "failed"}
@@ -119,8 +120,11 @@ class MonitorScreen(Screen):
         if snap.split:
             plot.title = f"{snap.split} accuracy (%)"
         plot.show([("accuracy", snap.accuracy)], markers=True)
-        self.query_one("#vae-plot", CurvePlot).show(
-            [(name, curve) for name, curve in snap.vae.items() if name in ("recon", "kl")]
+        vae_plot = self.query_one("#vae-plot", CurvePlot)
+        if "encoder" in snap.vae:
+            vae_plot.title = "pool encoder and VAE loss"
+        vae_plot.show(
+            [(name, curve) for name, curve in snap.vae.items() if name in ("recon", "kl", "encoder")]
             or list(snap.vae.items()))
         self.query_one("#task-plot", CurvePlot).show([("loss", snap.task_loss)])
 

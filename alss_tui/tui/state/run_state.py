@@ -60,6 +60,7 @@ class RunState:
         self.total = 0
         self.vae: dict[int, dict[str, float]] = {}  # epoch -> losses (a resumed VAE overwrites)
         self.task: dict[tuple[int, int], float] = {}  # (round, epoch) -> loss
+        self.encoder: dict[int, float] = {}  # epoch -> contrastive loss of the pool encoder
 
     @property
     def skipped(self) -> int:
@@ -96,6 +97,8 @@ class RunState:
             self.curves_version += 1
             if e.phase == "vae":
                 self.vae[e.epoch] = {k: v for k, v in e.losses.items() if finite_or_none(v) is not None}
+            elif e.phase == "encoder" and finite_or_none(e.losses.get("loss")) is not None:
+                self.encoder[e.epoch] = e.losses["loss"]
             elif e.phase == "task" and finite_or_none(e.losses.get("loss")) is not None:
                 self.task[(e.round, e.epoch)] = e.losses["loss"]
         elif isinstance(e, ev.Evaluated):
@@ -116,6 +119,8 @@ class RunState:
         names = sorted({k for losses in self.vae.values() for k in losses})
         vae = {name: curve([ep for ep in epochs if name in self.vae[ep]],
                            [self.vae[ep][name] for ep in epochs if name in self.vae[ep]]) for name in names}
+        if self.encoder:  # the pool encoder trains before the VAE: its loss shares the plot
+            vae["encoder"] = curve(sorted(self.encoder), [self.encoder[ep] for ep in sorted(self.encoder)])
         task_keys = sorted(self.task)
         task = curve(list(range(1, len(task_keys) + 1)), [self.task[k] for k in task_keys])
         fold = self.fold
