@@ -170,3 +170,23 @@ def test_recorded_benches_keep_their_ids_under_todays_config():
     for path, doc in docs:
         cfg = config_mod.from_dict(config_mod.fill_added_later(doc["config"]))
         assert bench_id(cfg) == doc["bench_id"], path.name
+
+
+def test_a_bench_with_a_pool_encoder_trains_it_once_per_seed_and_every_cell_gets_the_same_backbone(home):
+    frozen = [*TINY, "--set", "task.train=head", "--set", "task.weights=pool", "--set", "encoder.epochs=1",
+              "--set", "encoder.batch_size=64"]
+    res = cli("bench", "--strategies", "random,margin,snn", "--seeds", "1", "--json", *frozen, "--jobs", "2")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert {name: s["runs"] for name, s in doc["strategies"].items()} == {"random": 1, "margin": 1, "snn": 1}
+    runs = [home / "runs" / s["run_ids"][0] for s in doc["strategies"].values()]
+    encoder_phases = [sum('"phase":"encoder"' in line and "PhaseStarted" in line
+                          for line in (run / "events.jsonl").read_text().splitlines()) for run in runs]
+    assert encoder_phases == [0, 0, 0]  # trained in the seed's task, shipped to every cell
+    import torch
+
+    backbones = [torch.load(sorted((run / "checkpoints").glob("round-*.pt"))[-1], weights_only=True)["backbone"]
+                 for run in runs]
+    assert all(torch.equal(backbones[0][k], b[k]) for b in backbones[1:] for k in backbones[0])
+    tables = cli("bench", "--strategies", "random,margin,snn", "--seeds", "1", "--summary-only", *frozen)
+    assert "cnn (pool encoder, frozen, linear head)" in tables.stdout

@@ -42,8 +42,7 @@ def summary_tables(summary: BenchSummary, width: int = 80) -> Iterator:
     for start in range(0, len(names), per_table):
         chunk = names[start:start + per_table]
         part = f" ({start + 1}-{start + len(chunk)} of {len(names)})" if len(names) > per_table else ""
-        acc = table(f"{summary.split} accuracy %, mean ± std, {len(summary.seeds)} seeds, "
-                    f"{summary.representation()}{part}",
+        acc = table(f"{summary.split} accuracy %, mean ± std, {len(summary.seeds)} seeds{part}",
                     ["labels", *chunk], first_left=False)
         for n in counts:
             row = [str(n)]

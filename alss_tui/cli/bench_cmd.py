@@ -191,7 +191,10 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
         print(json.dumps(summary.to_json(), indent=1))
         _report_failures(console, failed)
         return
+    from rich.markup import escape
+
     out = Console()
+    out.print(f"model: {escape(summary.representation())}", highlight=False)
     for table in summary_tables(summary, out.width):
         out.print(table)
     for table in paired_tables(summary):

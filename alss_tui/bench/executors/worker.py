@@ -72,6 +72,8 @@ def train_seed_vae(task: VaeTask) -> tuple[bytes, float]:
 
     engine = Engine(task.config, dataset_for(task.config))
     start = time.perf_counter()
+    for _ in engine.prepare_representation():  # the pool encoder (trained once per seed) and features
+        pass
     for _ in engine.fit_vae():
         pass
     seconds = time.perf_counter() - start
