@@ -10,7 +10,9 @@ from alss_tui.bench.summary import FORMAT, BenchSummary
 from alss_tui.errors import BenchError
 from conftest import REPO
 
-RESULTS = sorted((REPO / "experiments" / "results").glob("*.json"))
+# The research benches and verdicts, and the tool's own measurements (never summaries).
+RESULTS = sorted(p for folder in (REPO / "experiments" / "results", REPO / "benchmarks" / "results")
+                 for p in folder.glob("*.json"))
 
 
 def _is_summary(doc) -> bool:
