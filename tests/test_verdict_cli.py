@@ -7,7 +7,7 @@ import shutil
 
 from conftest import REPO, cli
 
-RESULTS = REPO / "experiments" / "results"
+RESULTS = REPO / "experiments" / "archive" / "results"
 RULES = REPO / "experiments" / "archive" / "rules"
 RULE1_BENCHES = [str(RESULTS / f"rule1-{d}.json") for d in ("mnist", "longtail", "cifar10")]
 
