@@ -10,7 +10,9 @@ from alss_tui.bench.summary import FORMAT, BenchSummary
 from alss_tui.errors import BenchError
 from conftest import REPO
 
-RESULTS = sorted((REPO / "experiments" / "results").glob("*.json"))
+# The research benches and verdicts, and the tool's own measurements (never summaries).
+RESULTS = sorted(p for folder in (REPO / "experiments" / "archive" / "results", REPO / "benchmarks" / "results")
+                 for p in folder.glob("*.json"))
 
 
 def _is_summary(doc) -> bool:
@@ -44,7 +46,7 @@ def test_every_recorded_bench_summary_loads(path):
 
 
 def test_format_2_reads_back_to_the_same_summary(tmp_path):
-    summary = BenchSummary.load(REPO / "experiments" / "results" / "today-mnist.json")
+    summary = BenchSummary.load(REPO / "experiments" / "archive" / "results" / "today-mnist.json")
     path = tmp_path / "again.json"
     path.write_text(json.dumps(summary.to_json()))
     assert BenchSummary.load(path) == summary
@@ -63,7 +65,7 @@ def test_a_missing_broken_or_malformed_file_is_one_line_naming_it(tmp_path):
     broken.write_text("{not json")
     with pytest.raises(BenchError, match="broken.json: not a readable bench JSON"):
         BenchSummary.load(broken)
-    doc = json.loads((REPO / "experiments" / "results" / "rule3-cpp30-mnist.json").read_text())
+    doc = json.loads((REPO / "experiments" / "archive" / "results" / "rule3-cpp30-mnist.json").read_text())
     del doc["strategies"]["margin-sub"]["curve"]
     cut = tmp_path / "cut.json"
     cut.write_text(json.dumps(doc))

@@ -1,4 +1,4 @@
-"""experiments/held_out_noise.py: round-to-round changes, flips and their standard error, on known answers."""
+"""experiments/archive/held_out_noise.py: round-to-round changes, flips and their standard error, on known answers."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-_SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "held_out_noise.py"
+_SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "archive" / "held_out_noise.py"
 sys.path.insert(0, str(_SCRIPT.parent))
 _spec = importlib.util.spec_from_file_location("held_out_noise", _SCRIPT)
 noise = importlib.util.module_from_spec(_spec)

@@ -7,7 +7,7 @@ import shutil
 
 from conftest import REPO, cli
 
-RESULTS = REPO / "experiments" / "results"
+RESULTS = REPO / "experiments" / "archive" / "results"
 RULES = REPO / "experiments" / "archive" / "rules"
 RULE1_BENCHES = [str(RESULTS / f"rule1-{d}.json") for d in ("mnist", "longtail", "cifar10")]
 
@@ -67,7 +67,7 @@ def test_bad_input_is_one_line(tmp_path):
         rule = tmp_path / f"{name.replace(' ', '-')}.toml"
         rule.write_text(body)
         one_line_error(cli("bench", "verdict", str(rule), *RULE1_BENCHES, *out), rule.name, *parts)
-    not_a_bench = cli("bench", "verdict", str(RULES / "rule1.toml"), str(RESULTS / "speed.json"), *out)
+    not_a_bench = cli("bench", "verdict", str(RULES / "rule1.toml"), str(REPO / "benchmarks" / "results" / "speed.json"), *out)
     one_line_error(not_a_bench, "speed.json: not a bench summary")
     twice = cli("bench", "verdict", str(RULES / "rule1.toml"), *RULE1_BENCHES, RULE1_BENCHES[0], *out)
     one_line_error(twice, "the same bench as")

@@ -1,6 +1,6 @@
 """The rule files reproduce the report's verdicts exactly, through `alss-tui bench verdict`.
 
-Each old verdict file (experiments/results/*-verdict.json) was made by one of the
+Each old verdict file (experiments/archive/results/*-verdict.json) was made by one of the
 rule scripts this engine replaced. The engine writes each step's result under its
 id; the old files are those results, every figure equal (==, not approximately),
 with one difference of layout: Rule 1's files held the choice's figures
@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from alss_tui.cli import app
 from conftest import REPO
 
-RESULTS = REPO / "experiments" / "results"
+RESULTS = REPO / "experiments" / "archive" / "results"
 RULES = REPO / "experiments" / "archive" / "rules"
 GRID = ["{}-mnist.json", "{}-longtail.json", "{}-cifar10.json"]
 RULE2_KNOBS = sorted(p.name for p in RESULTS.glob("rule2-*-*.json") if p.name != "rule2-verdict.json")
@@ -68,3 +68,13 @@ def test_the_parts_each_bench_plays_are_in_the_verdict(tmp_path, monkeypatch):
     parts = {b["file"]: (b["dataset"], b["recipe"]) for b in json.loads(out.read_text())["benches"]}
     assert parts == {"today-mnist.json": ("mnist", "bench"), "today-longtail.json": ("longtail", "bench"),
                      "today-cifar10.json": ("cifar", "bench"), "rule5-longtail-per100.json": ("longtail", "per100")}
+
+
+def test_the_si_rule_gives_the_verdict_the_report_quotes(tmp_path, monkeypatch):
+    # SI beside today's grids, and every strategy minus margin-sub: the figures of the report's decision box.
+    benches = [f.format(g) for g in ("today", "today-si") for f in GRID]
+    monkeypatch.chdir(RESULTS)
+    out = tmp_path / "verdict.json"
+    result = CliRunner().invoke(app, ["bench", "verdict", str(RULES / "si.toml"), *benches, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text()) == json.loads((RESULTS / "si-verdict.json").read_text())

@@ -149,7 +149,7 @@ def test_si_beside_todays_grid_is_paired_by_seed():
     from alss_tui.bench.summary import BenchSummary
     from conftest import REPO
 
-    results = REPO / "experiments" / "results"
+    results = REPO / "experiments" / "archive" / "results"
     grid, si = (BenchSummary.load(results / f) for f in ("today-cifar10.json", "today-si-cifar10.json"))
     others = [BenchSummary.load(results / f"today{s}-{d}.json") for s in ("", "-si") for d in ("mnist", "longtail")]
     got = verdict("si.toml", grid, si, *others)["minus_margin_sub"]["cifar"]["si"]["auc"]

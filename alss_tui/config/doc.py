@@ -26,6 +26,11 @@ bad key is reported at once, one line each.
 
 `oracle.function` names Python code (`module:function`) that alss-tui imports and runs:
 name only code you trust.
+
+What `data.data_root` holds for each dataset, folder layouts and the pool cache:
+[datasets.md](datasets.md). Why the defaults are what they are: the strategy and the
+training recipe were chosen on validation splits ([experiments/README.md](../experiments/README.md));
+the index's threshold was measured ([benchmarks/README.md](../benchmarks/README.md)).
 """
 
 

@@ -13,7 +13,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 # Codes ascended together. Each code's path is independent of the others (eval
 # mode), so chunking changes nothing but speed: the activations of 128 decoded
 # images stay in cache, and on one CPU thread this is ~1.4x faster than 1,000 at
-# once (experiments/bench_speed.py).
+# once (benchmarks/bench_speed.py).
 ASCENT_CHUNK = 128
 
 

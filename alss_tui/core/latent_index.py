@@ -4,8 +4,8 @@ Kinds (`sampling.index`): `flat` is exact; `ivf` (inverted lists over a trained
 k-means quantizer) and `hnsw` (a navigable small-world graph) are approximate
 and fast at millions of codes; `auto` is exact below AUTO_EXACT_BELOW codes and
 IVF above. The approximate parameters keep recall@1 against exact search at or
-above 0.95 on synthetic and real VAE codes (experiments/bench_index.py,
-experiments/results/index.json: IVF 1.000 on 100k synthetic codes, 0.993 on
+above 0.95 on synthetic and real VAE codes (benchmarks/bench_index.py,
+benchmarks/results/index.json: IVF 1.000 on 100k synthetic codes, 0.993 on
 59k MNIST codes; HNSW 1.000 but its graph took 65 s to build at 100k).
 
 Whatever the kind, `nearest_available` never returns a taken (labelled or
@@ -21,7 +21,7 @@ import numpy as np
 
 from alss_tui.config import INDEX_KINDS
 
-# Measured (experiments/results/index.json): at 100k codes, a run's 10,000 queries cost
+# Measured (benchmarks/results/index.json): at 100k codes, a run's 10,000 queries cost
 # 23 s exact and 5.8 s with IVF, its build included; below that, pools this project
 # benchmarks (MNIST's 60k) stay exact and their selections unchanged.
 AUTO_EXACT_BELOW = 100_000

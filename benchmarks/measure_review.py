@@ -1,7 +1,7 @@
 """Measure the Review screen in a real terminal (a pty): time to open a round, key press to repaint.
 
-    python experiments/measure_review.py [--renderer cells|ascii|sixel|kitty] [--size 160x50]
-    python experiments/measure_review.py --photos [--renderer ...] [--size ...]
+    python benchmarks/measure_review.py [--renderer cells|ascii|sixel|kitty] [--size 160x50]
+    python benchmarks/measure_review.py --photos [--renderer ...] [--size ...]
 
 The screen runs in a child process on a pseudo-terminal, as over SSH. The parent
 types keys into the pty and notes when (CLOCK_MONOTONIC); the child notes when each

@@ -1,6 +1,6 @@
 """Speed of the loop itself; every ratio compares two things measured in this one run.
 
-    python experiments/bench_speed.py --data-root ../shared/data/mnist [--threads 1] [--json]
+    python benchmarks/bench_speed.py --data-root ../shared/data/mnist [--threads 1] [--json]
 
 1. task-model training: the engine's loop against a bare PyTorch loop (same model,
    data, batch size, optimiser), in samples per second (target >= 0.95);

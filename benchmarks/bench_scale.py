@@ -7,11 +7,11 @@ process, measures the first open (decode into the pool cache) with one worker
 and with every core, the cached re-open, and the peak memory of a process that
 opens the cache and reads every pixel once in batches.
 
-    python experiments/bench_scale.py --sizes 10000,100000 --work /big/disk/scale
-    python experiments/bench_scale.py --synthetic-pool 1000000 --work /big/disk/scale
-    python experiments/bench_scale.py --sizes 10000,100000 --synthetic-pool 1000000 --runner --work DIR
+    python benchmarks/bench_scale.py --sizes 10000,100000 --work /big/disk/scale
+    python benchmarks/bench_scale.py --synthetic-pool 1000000 --work /big/disk/scale
+    python benchmarks/bench_scale.py --sizes 10000,100000 --synthetic-pool 1000000 --runner --work DIR
 
-`--runner` also runs a whole runner on each pool (experiments/measure_runner_memory.py
+`--runner` also runs a whole runner on each pool (benchmarks/measure_runner_memory.py
 under `/usr/bin/time -v`: the VAE, then two rounds each of `margin-sub` and `snn`)
 and records peak RSS, peak anonymous memory and seconds per phase.
 
@@ -19,7 +19,7 @@ and records peak RSS, peak anonymous memory and seconds per phase.
 labels.npy) that `data.dataset = "array"` maps without a copy: the pool for
 runner-memory figures at a million images.
 
-Figures go to experiments/results/scale-decode.json (merged by size and image side).
+Figures go to benchmarks/results/scale-decode.json (merged by size and image side).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from proc_status import AnonSampler  # this folder is on sys.path when run as a 
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ALSS_SHARED_DATA", REPO.parent / "shared" / "data"))
-RESULTS = REPO / "experiments" / "results" / "scale-decode.json"
+RESULTS = REPO / "benchmarks" / "results" / "scale-decode.json"
 PHOTO_SIDE = 256
 NOTE = "2 shared cores; other jobs ran at the same time"  # --note replaces it
 
@@ -251,11 +251,11 @@ def measure_runner(kind: str, root: Path, cache: Path | None, image_size: int, l
                    note: str) -> dict:
     """A whole runner (VAE, then two rounds of each strategy) under `/usr/bin/time -v`, in a fresh process.
 
-    experiments/measure_runner_memory.py does the run and samples RssAnon; its record
+    benchmarks/measure_runner_memory.py does the run and samples RssAnon; its record
     lands in results/runner-memory.json. Here we add the kernel's own peak RSS as
     `/usr/bin/time -v` reports it for the whole process.
     """
-    cmd = [sys.executable, str(REPO / "experiments" / "measure_runner_memory.py"), str(root), "--dataset", kind,
+    cmd = [sys.executable, str(REPO / "benchmarks" / "measure_runner_memory.py"), str(root), "--dataset", kind,
            "--image-size", str(image_size), "--strategies", strategies, "--label", label, "--note", note]
     if cache is not None:
         cmd += ["--cache", str(cache)]

@@ -1,4 +1,4 @@
-"""Memory figures of a process from /proc/PID/status (Linux): the experiments' one reader.
+"""Memory figures of a process from /proc/PID/status (Linux): the benchmarks' one reader.
 
 VmHWM is the kernel's own peak RSS; RssAnon counts anonymous pages only, the
 process's own memory, while file-backed pages of a memory-mapped pool are the

@@ -1,6 +1,6 @@
 """Save the README's screenshots of the dashboard (SVG) from the recorded digits run.
 
-    python experiments/dashboard_screenshots.py [--out docs/screens]
+    python benchmarks/dashboard_screenshots.py [--out docs/screens]
 
 Uses a throwaway home with the test fixture run, a fixed clock, and 100x30 cells.
 """

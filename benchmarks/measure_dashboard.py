@@ -1,7 +1,7 @@
 """Measure the dashboard: first paint with many runs, and its cost while following a live run.
 
-    python experiments/measure_dashboard.py paint [--runs 500]
-    python experiments/measure_dashboard.py follow [--config digits-snn]
+    python benchmarks/measure_dashboard.py paint [--runs 500]
+    python benchmarks/measure_dashboard.py follow [--config digits-snn]
 
 `paint` times the Runs screen (headless) with N runs in a fresh registry, and key presses on it.
 `follow` starts a real detached run, opens `alss-tui dashboard --run ID` in a real terminal

@@ -1,8 +1,8 @@
 """Choose the task-model training recipe on a validation split, never on the test split.
 
-    python experiments/tune_recipe.py --data-root ../shared/data/mnist [--json OUT]
-    python experiments/tune_recipe.py --sweep adaptive --data-root ../shared/data/mnist --json OUT
-    python experiments/tune_recipe.py --sweep adaptive --dataset cifar10 --validation-size 1000 \
+    python experiments/archive/tune_recipe.py --data-root ../shared/data/mnist [--json OUT]
+    python experiments/archive/tune_recipe.py --sweep adaptive --data-root ../shared/data/mnist --json OUT
+    python experiments/archive/tune_recipe.py --sweep adaptive --dataset cifar10 --validation-size 1000 \
         --data-root ../shared/data/cifar10-subset --json OUT
 
 A validation split of `--validation-size` images is carved from the training pool

@@ -1,6 +1,6 @@
 """Cold start of `alss-tui --help` against a bare `python -c pass`, measured in one run.
 
-    python experiments/bench_cli_start.py [--repeats 15]
+    python benchmarks/bench_cli_start.py [--repeats 15]
 
 Each command runs as a fresh process; the median wall time of the repeats is
 reported, with the ratio and the difference (the CLI's own start-up cost).

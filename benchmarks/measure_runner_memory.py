@@ -1,7 +1,7 @@
 """Peak memory of a runner on a whole pool: peak RSS and peak anonymous memory.
 
-    python experiments/measure_runner_memory.py PATH/TO/MNIST --label after
-    python experiments/measure_runner_memory.py PATH/TO/PHOTOS --dataset folder --image-size 96 \
+    python benchmarks/measure_runner_memory.py PATH/TO/MNIST --label after
+    python benchmarks/measure_runner_memory.py PATH/TO/PHOTOS --dataset folder --image-size 96 \
         --cache PATH/TO/CACHE --strategies margin-sub,snn --label photos-100k-96px
 
 Runs what a runner runs (the fixed mmap threshold, the VAE, then for each strategy the
@@ -9,7 +9,7 @@ initial subset and two rounds, task training and evaluation) in this process, wh
 samples /proc/self/status every 10 ms. Peak RSS is the kernel's own high-water mark
 (VmHWM); peak RssAnon is the largest sample: anonymous pages are the process's own
 memory, while file-backed pages of a memory-mapped pool are the kernel's to drop.
-Appends one record to experiments/results/runner-memory.json. Linux only.
+Appends one record to benchmarks/results/runner-memory.json. Linux only.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Exact vs approximate nearest-neighbour search over latent codes: build and search
 seconds, recall@1 against exact search, at 100k and 1M 16-dimensional codes.
 
-    python experiments/bench_index.py                        # synthetic codes, 100k and 1M
-    python experiments/bench_index.py --real-codes codes.npy # also a real VAE's codes
+    python benchmarks/bench_index.py                        # synthetic codes, 100k and 1M
+    python benchmarks/bench_index.py --real-codes codes.npy # also a real VAE's codes
 
 Synthetic codes look like a VAE's latent means: a mixture of 10 clusters in 10
 active dimensions, 6 nearly collapsed ones. Queries are what SNN searches with:
@@ -12,7 +12,7 @@ pool codes moved 1.0 in a random direction (ten ascent steps of 0.2 move at most
 cheapest that keep recall@1 >= 0.95 here. The total cost of a run's searches,
 build included, decides `auto`'s threshold: the pool size above which an
 approximate index costs less than exact search over QUERIES_PER_RUN queries.
-Writes experiments/results/index.json.
+Writes benchmarks/results/index.json.
 """
 
 from __future__ import annotations

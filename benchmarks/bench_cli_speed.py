@@ -1,6 +1,6 @@
 """CLI start-up and `alss-tui ls` with 500 runs, against `python -c pass`, measured in one run.
 
-    python experiments/bench_cli_speed.py [--runs 500] [--repeat 7]
+    python benchmarks/bench_cli_speed.py [--runs 500] [--repeat 7]
 
 Prints median wall seconds and the ratio to a bare interpreter start, and checks
 that neither command imports torch.

@@ -1,6 +1,6 @@
 """Wall time of a bench grid in one process vs `--jobs 2` vs a local Ray instance with 2 CPUs.
 
-    python experiments/bench_parallel.py [--grids digits,mnist] [--mnist PATH/TO/MNIST] [--out FILE.json]
+    python benchmarks/bench_parallel.py [--grids digits,mnist] [--mnist PATH/TO/MNIST] [--out FILE.json]
 
 Measured in one run, each mode in a fresh home (so every VAE is trained):
 - a 4-strategy x 2-seed digits grid and a 3-strategy x 2-seed MNIST grid
@@ -102,7 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mnist", type=Path, default=REPO.parent / "shared" / "data" / "mnist")
     parser.add_argument("--grids", default="digits,mnist", help="which grids to time (comma-separated)")
-    parser.add_argument("--out", type=Path, default=REPO / "experiments" / "results" / "parallel.json")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "parallel.json")
     opts = parser.parse_args()
     wanted = set(opts.grids.split(","))
     grids = {"digits": DIGITS} if "digits" in wanted else {}

@@ -1,6 +1,6 @@
 """How much of a fall between two rounds is the held-out split, not the model.
 
-    python experiments/held_out_noise.py BENCH.json --strategy margin-sub [--seeds 1,4] [--threads 1] [--json OUT]
+    python experiments/archive/held_out_noise.py BENCH.json --strategy margin-sub [--seeds 1,4] [--threads 1] [--json OUT]
 
 Reruns the bench's runs of one strategy (their recorded configs, the bench home's
 cached VAE and pool: `ALSS_HOME` as for the bench) and scores every round's task

@@ -1,7 +1,7 @@
 """Measure what a run waiting for a person's labels keeps resident, and how long a submit takes
 to bring the next round.
 
-    python experiments/measure_label_gate.py [--dataset digits|mnist --data-root DIR] [--rounds 2]
+    python benchmarks/measure_label_gate.py [--dataset digits|mnist --data-root DIR] [--rounds 2]
 
 Starts a detached run with `oracle.kind = "human"`, and at each gate: waits until the run
 is awaiting labels and settled (--settle seconds), sums the resident memory (VmRSS) of
