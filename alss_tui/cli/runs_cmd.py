@@ -110,7 +110,8 @@ def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> N
     history = load_history(folder)
     status = live_status(folder, doc)
     pid = runner_pid(folder)
-    rounds = [{k: r.get(k) for k in ("round", "labelled", "accuracy", "split", "seconds", "selection_seconds")}
+    rounds = [{k: r.get(k) for k in ("round", "labelled", "accuracy", "split", "seconds", "selection_seconds",
+                                     "pseudo", "pseudo_accuracy")}
               for r in history.round_rows]
     files = {"folder": str(folder.path), "config": str(folder.config_path), "events": str(folder.events_path),
              "labels": str(folder.labels_path), "checkpoints": str(folder.checkpoint_dir),
@@ -139,10 +140,15 @@ def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> N
     console.print(f"model {escape(representation(cfg))}")
     table = Table()
     split = next((r["split"] for r in history.round_rows if r["split"]), None) or cfg.task.evaluate_on
-    for col in ("round", "labelled", f"{split} accuracy %", "selection s", "round s"):
+    # Pseudo-labels are not labels: their own column, only for semi-supervised runs.
+    semi = any(r["pseudo"] is not None for r in rounds)
+    for col in ("round", "labelled", f"{split} accuracy %", *(("pseudo (right %)",) if semi else ()),
+                "selection s", "round s"):
         table.add_column(col, justify="right")
     for r in rounds:
-        table.add_row(str(r["round"]), str(r["labelled"]), percent(r["accuracy"]),
+        pseudo = ("-" if r["pseudo"] is None else f"{r['pseudo']}" + (
+            f" ({percent(r['pseudo_accuracy'])})" if r["pseudo_accuracy"] is not None else ""),) if semi else ()
+        table.add_row(str(r["round"]), str(r["labelled"]), percent(r["accuracy"]), *pseudo,
                       f"{r['selection_seconds'] or 0:.2f}", f"{r['seconds']:.1f}")
     console.print(table)
     if history.bad_lines:

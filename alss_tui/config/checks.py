@@ -59,6 +59,16 @@ CROSS_RULES: tuple[CrossRule, ...] = (
               or c.task.model != "cnn",
               lambda c: "'backbone' needs a backbone worth measuring in: task.weights (imagenet, pool or a file) "
                         "or task.train = head"),
+    # The first round has no model: a typical or covering first round needs a fixed embedding.
+    CrossRule("sampling.initial_strategy", ("sampling.initial_strategy", "sampling.space"),
+              lambda c: c.sampling.initial_strategy == "random" or c.sampling.space != "penultimate",
+              lambda c: f"{c.sampling.initial_strategy} picks the first round before any model exists: set "
+                        "sampling.space = latent or backbone"),
+    CrossRule("task.graph_space", ("task.graph_space", "task.model", "task.weights", "task.train"),
+              lambda c: c.task.graph_space != "backbone" or c.task.train == "head" or c.task.weights != "none"
+              or c.task.model != "cnn",
+              lambda c: "'backbone' needs a backbone worth measuring in: task.weights (imagenet, pool or a file) "
+                        "or task.train = head"),
     CrossRule("sampling.budget", ("sampling.budget", "sampling.initial"),
               lambda c: c.sampling.budget >= c.sampling.initial,
               lambda c: f"must be >= sampling.initial ({c.sampling.initial})"),

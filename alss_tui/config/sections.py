@@ -23,6 +23,9 @@ MODEL_TRAINING = ("full", "head")
 HEADS = ("linear", "mlp")
 VAE_INPUTS = ("pixels", "features")
 ENCODER_METHODS = ("simclr",)
+SEMI_METHODS = ("none", "self-training", "propagation")
+GRAPH_SPACES = ("auto", "latent", "backbone", "pixels")
+INITIAL_STRATEGIES = ("random", "typiclust", "probcover")
 LR_SCHEDULES = ("constant", "cosine")
 INDEX_KINDS = ("auto", "flat", "ivf", "hnsw")
 EVALUATION_SPLITS = ("test", "validation")
@@ -125,6 +128,26 @@ class TaskConfig:
     # model between rounds. 1 was chosen on validation by Rule 4 (experiments/).
     class_balance: float = setting(1.0, "mini-batches lean to rare classes: weight n^-b (0 items alike, "
                                         "1 classes alike)", low=0, high=1)
+    # Semi-supervised rounds (core/semi.py): unlabelled pool items with a confident guess join
+    # each round's training as pseudo-labels, half of every mini-batch; they are never labels
+    # (not in labels.jsonl, not counted against the budget, never exported).
+    semi: str = setting("none", "learn from the unlabelled pool too: none, self-training (the last round's model's "
+                                "confident predictions) or propagation (labels spread over a nearest-neighbour "
+                                "graph)", choices=SEMI_METHODS)
+    pseudo_threshold: float = setting(0.95, "self-training: the model's confidence a pseudo-label needs", low=0,
+                                      high=1, low_open=True)
+    pseudo_weight: float = setting(1.0, "semi: weight of the pseudo-labelled half of each mini-batch's loss",
+                                   low=0, low_open=True)
+    graph_k: int = setting(10, "propagation: neighbours per item in the graph", low=1, high=100)
+    graph_alpha: float = setting(0.99, "propagation: how far labels spread (the rest stays at the seeds)",
+                                 low=0, high=1, low_open=True, high_open=True)
+    # Spread scores are flatter than a softmax: on MNIST (PCA pixels, 100 labels) scores of 0.6
+    # and more were right 98-99 % of the time, 0.95 reached 22 items of 55,000.
+    graph_threshold: float = setting(0.6, "propagation: the normalised spread score a pseudo-label needs",
+                                     low=0, high=1, low_open=True)
+    graph_space: str = setting("auto", "propagation's graph: auto (the backbone's features when the run has a "
+                                       "backbone, else the VAE latent), latent, backbone, or pixels (their 50 "
+                                       "principal components)", choices=GRAPH_SPACES)
 
 
 @dataclass(frozen=True)
@@ -133,7 +156,10 @@ class SamplingConfig:
     # (experiments/README.md): margin-sub ties full-pool margin at a tenth of the cost.
     strategy: str = setting("margin-sub", "how each round picks what to label (docs/config.md#strategies)",
                             choices=STRATEGY_NAMES, noun="strategy")
-    initial: int = setting(50, "labels of the random first round", low=1)
+    initial_strategy: str = setting("random", "how the first round (no model yet) picks: random, or typical "
+                                              "(typiclust) or covering (probcover) items of the embedding "
+                                              "sampling.space names", choices=INITIAL_STRATEGIES)
+    initial: int = setting(50, "labels of the first round", low=1)
     per_round: int = setting(50, "labels a round after the first", low=1)
     budget: int = setting(300, "labels in all, the first round's included", low=1)
     ascent_steps: int = setting(10, "latent strategies: gradient-ascent steps from each seed code", low=0)
@@ -149,6 +175,9 @@ class SamplingConfig:
                          choices=SPACES)
     index: str = setting("auto", "nearest-neighbour index: flat (exact), ivf, hnsw, or auto (exact below "
                                  "100,000 codes)", choices=INDEX_KINDS)
+    switch_at: int = setting(200, "typiclust-margin: labels from which rounds pick by margin instead", low=1)
+    purity: float = setting(0.95, "probcover: share of pure balls the ball radius keeps (the paper's alpha)",
+                            low=0, high=1, low_open=True, high_open=True)
 
 
 @dataclass(frozen=True)

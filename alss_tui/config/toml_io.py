@@ -25,6 +25,10 @@ ADDED_LATER = {"task.evaluate_on": "test", "task.class_balance": 0.0,
                # the representation: every earlier run trained the small CNN from scratch on pixels
                "task.model": "cnn", "task.weights": "none", "task.train": "full", "task.head": "linear",
                "task.input_size": 0, "vae.input": "pixels",
+               # semi-supervised rounds and typical first rounds: every earlier run had none
+               "task.semi": "none", "task.pseudo_threshold": 0.95, "task.pseudo_weight": 1.0, "task.graph_k": 10,
+               "task.graph_alpha": 0.99, "task.graph_threshold": 0.6, "task.graph_space": "auto", "sampling.initial_strategy": "random",
+               "sampling.switch_at": 200, "sampling.purity": 0.95,
                **{f"encoder.{leaf.key}": leaf.default for leaf in leaves(EncoderConfig)}}
 # Keys renamed after runs were recorded: old name -> (new name, old value -> new value).
 RENAMED = {"sampling.coreset_space": ("sampling.space", {"features": "penultimate", "latent": "latent"})}

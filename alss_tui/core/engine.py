@@ -20,11 +20,12 @@ from torch import nn
 from alss_tui import config as config_mod
 from alss_tui.config import RunConfig
 from alss_tui.core.events import (
-    CandidatesProposed, Candidate, Evaluated, Event, LabelsApplied, PhaseStarted, RoundFinished,
+    CandidatesProposed, Candidate, Evaluated, Event, LabelsApplied, PhaseStarted, PseudoLabelled, RoundFinished,
 )
 from alss_tui.core.latent_index import LatentIndex
 from alss_tui.core.pool_images import Images, PoolImages
 from alss_tui.core.representation import Representation
+from alss_tui.core.semi import PIXEL_COMPONENTS, Graph, PseudoLabels, label_propagation, pixel_components, self_training
 from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import LabelledSynthetic, Selection, SelectionState
 from alss_tui.core.synthetic import SyntheticImage, SyntheticSet
@@ -72,6 +73,7 @@ class Engine:
         self.next_synthetic_id = -1
         # Synthetic (SI) images the oracle refused: they cost a look, so the budget counts them.
         self.synthetic_rejected = 0
+        self._graph: Graph | None = None  # label propagation's neighbour graph, built on first use
         self.pending: Selection | None = None
         self.pending_round: int | None = None
         self.history: list[dict] = []
@@ -206,10 +208,14 @@ class Engine:
         rng = np.random.default_rng(self._seed("select", round))
         yield PhaseStarted("propose", round, n)
         start = time.perf_counter()
-        if round == 0:
+        initial = self.cfg.sampling.initial_strategy
+        if round == 0 and initial == "random":
             picked = rng.choice(self.pool.unlabelled_indices, size=n, replace=False)
             selection = Selection([Candidate(item=int(i)) for i in picked])
             name = "initial"
+        elif round == 0:  # a typical or covering first round: the embedding, no model
+            selection = get_strategy(initial, cfg=self.cfg.sampling).select(self._selection_state(round), n, rng)
+            name = f"initial:{initial}"
         else:
             selection = self.strategy.select(self._selection_state(round), n, rng)
             name = self.cfg.sampling.strategy
@@ -219,14 +225,16 @@ class Engine:
                                  selection.forward_passes, selection.backward_passes)
 
     def _selection_state(self, round: int) -> SelectionState:
-        assert self.model is not None and self.vae is not None and self.index is not None
+        assert self.vae is not None and self.index is not None
+        assert self.model is not None or round == 0, "rounds after the first need a task model"
         synthetic = None
         if len(self.synthetic):
             synthetic = LabelledSynthetic(np.array(self.synthetic.items, dtype=np.int64), self.synthetic.codes(),
                                           np.array(self.synthetic.labels, dtype=np.int64), self.synthetic.images())
         # The ascent differentiates through what the VAE decodes: pixels into the task model on
         # pixels, or features into the head.
-        decoded_model = self.model if self.cfg.vae.input == "features" else self.pixel_model()
+        decoded_model = None if self.model is None else (
+            self.model if self.cfg.vae.input == "features" else self.pixel_model())
         return SelectionState(self.pool, self.images, self.codes, self.index, self.vae, decoded_model,
                               self.device, round, self.n_classes, self.next_synthetic_id, synthetic,
                               inputs=self.inputs, head=self.model, space_features=self._space_features())
@@ -321,13 +329,43 @@ class Engine:
         # restart or not, so a run resumed from a checkpoint draws what the uninterrupted
         # run drew.
         torch.manual_seed(self._seed("task-init", round))
+        model_before = self.model  # self-training guesses with the model the last round left
         if self.model is None or t.restart_each_round:
             self.model = self.new_task_model()
             self.optimizer = training.make_task_optimizer(self.model, t)
         x, y = self.training_set()
+        pseudo = self.pseudo_labels(model_before) if t.semi != "none" else None
+        if pseudo is not None:
+            yield PseudoLabelled(round, pseudo.method, len(pseudo), pseudo.accuracy(self.pool.truth))
         yield PhaseStarted("task", round, training.round_steps(t, len(x)))
-        yield from training.train_classifier(self.model, x, y, t, self._seed("task-train", round),
-                                             self.device, round, self.optimizer)
+        yield from training.train_classifier(
+            self.model, x, y, t, self._seed("task-train", round), self.device, round, self.optimizer,
+            (self.inputs, pseudo.items, torch.from_numpy(pseudo.labels)) if pseudo is not None else None)
+
+    def pseudo_labels(self, model: nn.Module | None) -> PseudoLabels | None:
+        """This round's pseudo-labels for unlabelled pool items (task.semi); `model`: the last round's."""
+        t = self.cfg.task
+        candidates = self.pool.unlabelled_indices
+        if t.semi == "self-training":
+            if model is None:  # the first round: no model has guessed anything yet
+                return None
+            return self_training(model, self.inputs, candidates, t.pseudo_threshold, self.device)
+        if self._graph is None:
+            self._graph = Graph(self.graph_embedding(), t.graph_k)  # once: the embedding never changes
+        labelled = self.pool.labelled_indices
+        return label_propagation(self._graph, labelled, self.pool.labels[labelled], candidates, self.n_classes,
+                                 t.graph_alpha, t.graph_threshold)
+
+    def graph_embedding(self) -> np.ndarray:
+        """The pool in task.graph_space: the backbone's features (auto, with a backbone) or the VAE latent."""
+        space, rep = self.cfg.task.graph_space, self.representation
+        if space == "latent" or (space == "auto" and not rep.active):
+            return self.codes
+        if space == "pixels":
+            return pixel_components(self.images, PIXEL_COMPONENTS)
+        if rep.frozen:
+            return np.asarray(rep.features["pool"].pixels, dtype=np.float32)
+        return training.predict_logits(rep.backbone, self.images, self.device).numpy()
 
     def _space_features(self):
         """Where coverage strategies measure distance (sampling.space), as a function of no arguments

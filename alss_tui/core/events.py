@@ -84,6 +84,16 @@ class Evaluated(Event):
 
 
 @dataclass(frozen=True)
+class PseudoLabelled(Event):
+    """The unlabelled items a round's training used with a guessed class (never labels)."""
+
+    round: int
+    method: str  # task.semi
+    count: int
+    accuracy: float | None = None  # the share that are right, where the truth is known (simulated oracle)
+
+
+@dataclass(frozen=True)
 class CandidatesProposed(Event):
     round: int
     strategy: str
@@ -143,7 +153,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
         RunStarted, PhaseStarted, Progress, EpochEnded, Evaluated, CandidatesProposed,
-        LabelsRequested, LabelsApplied, RoundFinished, RunFinished, RunFailed,
+        LabelsRequested, LabelsApplied, PseudoLabelled, RoundFinished, RunFinished, RunFailed,
     )
 }
 

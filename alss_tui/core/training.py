@@ -101,10 +101,14 @@ def class_balanced_weights(y: torch.Tensor, balance: float) -> torch.Tensor:
 
 def train_classifier(model: nn.Module, x: Images | torch.Tensor, y: torch.Tensor, cfg: TaskConfig,
                      seed: int, device: torch.device, round: int,
-                     optimizer: torch.optim.Optimizer | None = None) -> Iterator[Event]:
+                     optimizer: torch.optim.Optimizer | None = None,
+                     pseudo: tuple[Images, np.ndarray, torch.Tensor] | None = None) -> Iterator[Event]:
     """`round_steps` Adam steps on mini-batches drawn with replacement from (x, y).
 
-    Items are drawn alike, or leaning toward rare classes by `cfg.class_balance`.
+    Items are drawn alike, or leaning toward rare classes by `cfg.class_balance`. With
+    `pseudo` (images of the pool, the pseudo-labelled items, their classes), every step
+    adds a mini-batch of as many pseudo-labelled items, drawn the same way, whose loss
+    counts `cfg.pseudo_weight` times; the steps stay those of the labelled set.
     """
     x = as_images(x)
     gen = torch_generator(seed)
@@ -116,6 +120,11 @@ def train_classifier(model: nn.Module, x: Images | torch.Tensor, y: torch.Tensor
     model.train()
     window, running = max(1, steps // 10), []
     draw = class_balanced_weights(y, cfg.class_balance) if cfg.class_balance > 0 else None
+    if pseudo is not None and len(pseudo[1]):
+        pool, pseudo_items, pseudo_y = pseudo
+        pseudo_draw = class_balanced_weights(pseudo_y, cfg.class_balance) if cfg.class_balance > 0 else None
+    else:
+        pseudo = None
     for step in range(steps):
         set_learning_rate(opt, scheduled_lr(cfg, step, steps))
         idx = torch.randint(n, (batch,), generator=gen) if draw is None else \
@@ -125,6 +134,13 @@ def train_classifier(model: nn.Module, x: Images | torch.Tensor, y: torch.Tensor
             xb = random_shift(xb, cfg.augment_shift, gen)
         xb, yb = xb.to(device), yb.to(device)
         loss = F.cross_entropy(model(xb), yb)
+        if pseudo is not None:
+            j = torch.randint(len(pseudo_items), (batch,), generator=gen) if pseudo_draw is None else \
+                torch.multinomial(pseudo_draw, batch, replacement=True, generator=gen)
+            xu = pool.batch(pseudo_items[j.numpy()])
+            if cfg.augment_shift:
+                xu = random_shift(xu, cfg.augment_shift, gen)
+            loss = loss + cfg.pseudo_weight * F.cross_entropy(model(xu.to(device)), pseudo_y[j].to(device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

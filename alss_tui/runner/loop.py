@@ -126,7 +126,10 @@ def _write_review(engine: Engine, folder: RunFolder, round_no: int, selection, o
 
 
 def cfg_strategy(engine: Engine, round_no: int) -> str:
-    return "initial" if round_no == 0 else engine.cfg.sampling.strategy
+    initial = engine.cfg.sampling.initial_strategy
+    if round_no == 0:
+        return "initial" if initial == "random" else f"initial:{initial}"
+    return engine.cfg.sampling.strategy
 
 
 def _checkpoint(engine: Engine, folder: RunFolder, tag: str, emit: EventRecorder,

@@ -49,7 +49,8 @@ class RunHistory:
 
 def _row(r: RoundRecord) -> dict:
     return {"round": r.round, "labelled": r.labelled, "accuracy": r.accuracy, "split": r.split, "seconds": r.seconds,
-            "phase_seconds": dict(r.phase_seconds), "selection_seconds": r.selection_seconds}
+            "phase_seconds": dict(r.phase_seconds), "selection_seconds": r.selection_seconds,
+            "pseudo": r.pseudo, "pseudo_accuracy": r.pseudo_accuracy}
 
 
 def _label_records(rounds: list[RoundRecord]) -> dict[int, LabelRecord]:

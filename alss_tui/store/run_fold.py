@@ -46,6 +46,9 @@ class RoundRecord:
     # LabelsApplied, Evaluated and RoundFinished
     labelled: int | None = None
     accuracy: float | None = None  # held-out accuracy; None when nothing is held out
+    # PseudoLabelled: unlabelled items the round trained on with a guessed class (never labels)
+    pseudo: int | None = None
+    pseudo_accuracy: float | None = None
     # Evaluated
     evaluated_on: str | None = None  # the held-out split scored ("test", or "validation" when tuning)
     recall: tuple[float, ...] = ()
@@ -132,6 +135,9 @@ class RunFold:
             r.added, r.rejected, r.labelled = e.added, e.rejected, e.labelled
             r.class_counts = dict(e.class_counts)
             r.items, r.labels = tuple(e.items), tuple(e.labels)
+        elif isinstance(e, ev.PseudoLabelled):
+            r = self._round(e.round)
+            r.pseudo, r.pseudo_accuracy = e.count, finite_or_none(e.accuracy) if e.accuracy is not None else None
         elif isinstance(e, ev.Evaluated):
             r = self._round(e.round)
             r.evaluated_on, r.labelled, r.accuracy = e.split, e.labelled, finite_or_none(e.accuracy)

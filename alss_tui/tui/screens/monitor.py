@@ -16,7 +16,7 @@ from alss_tui.tui.widgets.curve_plot import CurvePlot
 from alss_tui.tui.widgets.latent_map import LEGEND, LatentMap
 
 PLOT_SECONDS = 1.0  # the fastest the curves are redrawn while events stream in
-ROUND_COLUMNS = ("round", "strategy", "added", "labelled", "accuracy", "classes added", "seconds")
+ROUND_COLUMNS = ("round", "strategy", "added", "labelled", "accuracy", "pseudo", "classes added", "seconds")
 SPLIT_COLUMN = {"validation": "val %", "test": "test %"}  # the accuracy column, once a round names its split
 PHASE_NAMES = {"decode": "decoding the image folder", "encoder": "training the pool encoder",
                "features": "computing the backbone's features", "vae": "training the VAE", "encode": "encoding the pool", "propose": "picking candidates",
@@ -34,10 +34,18 @@ def class_balance(counts: dict[str, int], classes: tuple[str, ...]) -> str:
     return " ".join(f"{name(k)}:{v}" for k, v in ordered)
 
 
+def pseudo_cell(row: RoundRow) -> str:
+    """Pseudo-labelled items the round trained on (and the share right, where the truth is known)."""
+    if row.pseudo is None:
+        return "-"
+    return f"{row.pseudo}" + (f" ({100 * row.pseudo_accuracy:.0f}% right)" if row.pseudo_accuracy is not None else "")
+
+
 def round_cells(row: RoundRow, classes: tuple[str, ...]) -> tuple[str, ...]:
     added = "-" if row.added is None else str(row.added) + (f" (-{row.rejected})" if row.rejected else "")
     return (str(row.round), row.strategy or "-", added, "-" if row.labelled is None else str(row.labelled),
-            "-" if row.accuracy is None else f"{100 * row.accuracy:.1f}%", class_balance(row.class_counts, classes),
+            "-" if row.accuracy is None else f"{100 * row.accuracy:.1f}%", pseudo_cell(row),
+            class_balance(row.class_counts, classes),
             "-" if row.seconds is None else f"{row.seconds:.1f}")
 
 
