@@ -7,6 +7,7 @@ falls back to its `run` command whenever the first word is not one of its comman
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -127,6 +128,7 @@ def bench(config: ConfigArg = None, strategies: StrategiesOpt = "random,margin-s
         fail("--strategies: si needs a labelling function: --set oracle.kind=function "
              "--set oracle.function=alss_tui.runner.reference_oracle:digits (or :mnist)")
     home_dir = resolve_home(home)
+    os.environ["ALSS_HOME"] = str(home_dir)  # worker processes keep their pool encoders in this home's cache
     executor = None
     if not summary_only:
         from alss_tui.bench.executors import make_executor

@@ -63,6 +63,18 @@ def one_line(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text[0]}" if text else exc.__class__.__name__
 
 
+def local_cache() -> Path | None:
+    """This machine's cache (`<home>/cache`), where a pool encoder trained for one bench serves the next
+    (a frozen and a fine-tuned recipe share it); None where no home can be had (a bare Ray node)."""
+    from alss_tui.errors import StoreError
+    from alss_tui.store.home import cache_root, resolve_home
+
+    try:
+        return cache_root(resolve_home())
+    except StoreError:
+        return None
+
+
 def train_seed_vae(task: VaeTask) -> tuple[bytes, float]:
     """(VAE + pool codes as bytes, training seconds) for one seed."""
     import time
@@ -70,7 +82,7 @@ def train_seed_vae(task: VaeTask) -> tuple[bytes, float]:
     from alss_tui.core.engine import Engine
     from alss_tui.bench.vae_state import dump_vae
 
-    engine = Engine(task.config, dataset_for(task.config))
+    engine = Engine(task.config, dataset_for(task.config), local_cache())
     start = time.perf_counter()
     for _ in engine.prepare_representation():  # the pool encoder (trained once per seed) and features
         pass
