@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from alss_tui.bench.verdict import (checks, choose_recipe, choose_strategy, choose_value, combination,
-                                    render)
+                                    render, setups)
 
 
 def _none(step, rule) -> list:
@@ -38,6 +38,8 @@ KINDS: dict[str, Kind] = {
                           choose_recipe.variants),
     "judge-combination": Kind(_fixed(combination.PARAMS), combination.judge, render.judge_combination,
                               combination.variants),
+    "choose-setup": Kind(_fixed(setups.CHOOSE_PARAMS), _simple(setups.choose), render.choose_setup),
+    "combine": Kind(_fixed(setups.COMBINE_PARAMS), setups.combine, render.combine, setups.variants),
     "check-labels": Kind(_fixed(checks.CHECK_LABELS_PARAMS), _simple(checks.check_labels), render.check_labels),
     "falls": Kind(_fixed(checks.FALLS_PARAMS), _simple(checks.falls), render.falls),
     "compare": Kind(_fixed(checks.COMPARE_PARAMS), _simple(checks.compare), render.compare),

@@ -41,7 +41,8 @@ class Variant:
     base: str
     moves: tuple[tuple[str, object], ...] = ()
     keys: tuple[str, ...] = ()
-    how_many: str = "exact"  # exact | one | some
+    how_many: str = "exact"  # exact | one | some | several (touching two or more of `groups`)
+    groups: tuple[tuple[str, ...], ...] = ()
 
     def matches(self, change: dict) -> bool:
         if self.how_many == "exact":
@@ -49,6 +50,8 @@ class Variant:
                                                           for k, v in self.moves)
         if not change or not set(change) <= set(self.keys):
             return False
+        if self.how_many == "several":  # a combination of setups, not one of them
+            return sum(bool(set(change) & set(g)) for g in self.groups) >= 2
         return len(change) == 1 if self.how_many == "one" else True
 
 

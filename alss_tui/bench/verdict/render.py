@@ -182,3 +182,38 @@ def judge_combination(result: list[dict], params: dict) -> list:
         lines.append(f"{j['strategy']}: ahead on {', '.join(j['ahead_on']) or 'no dataset'}; selection "
                      f"{j['cost_ratio']:.2f}x; goal met: {yes(j['goal_met'])}")
     return lines
+
+
+def choose_setup(result: dict, params: dict) -> list:
+    datasets, leader = list(params["datasets"]), result["leader"]
+    scores = table(f"AUC % at seeds {', '.join(map(str, result['seeds']))} by dataset and its mean (the score); "
+                   "seconds a run, summed", ["setup", *datasets, "score", "s / run"])
+    for c in result["candidates"]:
+        scores.add_row(c, *[pct(result["auc"][c][d]) for d in datasets], pct(result["score"][c]),
+                       f"{result['seconds_per_run'][c]:.0f}")
+    minus = table(f"AUC minus {leader}'s, paired by seed (points, 95 % t interval)", ["setup", *datasets])
+    for c, per in result["minus_leader"].items():
+        minus.add_row(c, *[interval(per[d]) for d in datasets])
+    return [scores, minus, f"leader [bold]{leader}[/]; tied with it on every dataset: {', '.join(result['tied']) or 'none'}; "
+                 f"winner (fewest seconds a run among them): [bold]{result['winner']}[/]"]
+
+
+def combine(result: dict, params: dict) -> list:
+    datasets = list(params["datasets"])
+    out = table(f"the combination ({result['strategy']}) minus {params['default']} of {params['from']}, "
+                "paired by seed", ["dataset", "moves", "AUC %", "default AUC %", "minus default"])
+    for d in datasets:
+        moves = ", ".join(f"{k} = {v}" for k, v in result["moves"][d].items()) or "none"
+        out.add_row(d, moves, pct(result["auc"][d]), pct(result["default_auc"][d]), interval(result["minus_default"][d]))
+    lines = [out]
+    if result["labels"]:
+        labels = table("labels to each target at these seeds (mean; - where a seed never reached it)",
+                       ["dataset", "target", "combination", "default"])
+        for d, per in result["labels"].items():
+            for t, row in per.items():
+                labels.add_row(d, f"{float(t) * 100:g}%", *("-" if v is None else f"{v:.0f}"
+                                                            for v in (row["combination"], row["default"])))
+        lines.append(labels)
+    lines.append(f"mean change {result['mean_change'] * 100:+.2f} points; separably lower on "
+                 f"{', '.join(result['separably_lower_on']) or 'no dataset'}; adopt: [bold]{'yes' if result['adopt'] else 'no'}[/]")
+    return lines
