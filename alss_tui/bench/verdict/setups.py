@@ -52,6 +52,10 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
+def _interval(diffs: list[float]) -> dict:
+    return paired_interval(diffs).without_n()
+
+
 def run_seconds(bench: BenchSummary, strategy: str) -> float:
     """A run's seconds: the bench's one-off seconds a seed (encoder and VAE) plus its rounds'."""
     s = bench.strategies[strategy]
@@ -82,7 +86,7 @@ def choose(ctx: Context, params: dict) -> dict:
         cost[c] = sum(run_seconds(benches[d], strategy) for d in datasets)
     score = {c: _mean([_mean(aucs[c][d]) for d in datasets]) for c in aucs}
     leader = max(aucs, key=lambda c: score[c])
-    paired = {c: {d: paired_interval([a - b for a, b in zip(aucs[c][d], aucs[leader][d])]) for d in datasets}
+    paired = {c: {d: _interval([a - b for a, b in zip(aucs[c][d], aucs[leader][d])]) for d in datasets}
               for c in aucs if c != leader}
     tied = [c for c, per in paired.items() if all(stat["separable"] is False for stat in per.values())]
     winner = min([leader, *tied], key=lambda c: cost[c])
@@ -91,13 +95,12 @@ def choose(ctx: Context, params: dict) -> dict:
             "auc": {c: {d: _mean(aucs[c][d]) for d in datasets} for c in aucs}, "score": score,
             "leader": leader, "tied": tied, "seconds_per_run": cost, "winner": winner,
             "winner_recipe": recipe, "winner_strategy": strategy,
-            "minus_leader": {c: {d: {k: v for k, v in stat.items() if k != "n"} for d, stat in per.items()}
-                             for c, per in paired.items()}}
+            "minus_leader": paired}
 
 
 COMBINE_PARAMS = {"from": p.Param(p.recipe), "steps": p.Param(_steps), "default": p.Param(p.strategy_name),
                   "datasets": p.Param(p.datasets), "seeds": p.Param(p.seeds),
-                  "targets": p.Param(p.targets, None)}
+                  "targets": p.Param(p.targets, None), "also": p.Param(p.strategy_names, [])}
 
 
 def _recipes_of(step, rule) -> list[str]:
@@ -139,7 +142,8 @@ def combine(ctx: Context, params: dict, step) -> dict:
     if len(strategies) > 1:
         ctx.fail(f"its steps chose different strategies ({', '.join(sorted(strategies))}); one may choose a strategy")
     strategy = strategies.pop() if strategies else params["default"]
-    out = {"strategy": strategy, "moves": {}, "auc": {}, "default_auc": {}, "minus_default": {}, "labels": {}}
+    out = {"strategy": strategy, "moves": {}, "auc": {}, "default_auc": {}, "minus_default": {}, "labels": {},
+           "largest_fall": {}, "also": {}}
     for d in datasets:
         moves = {}
         for w in winners:
@@ -149,8 +153,17 @@ def combine(ctx: Context, params: dict, step) -> dict:
         bench = today if not moves else _find(ctx, today, moves, d, step)
         mine, theirs = _aucs(ctx, bench, strategy, seeds), _aucs(ctx, today, params["default"], seeds)
         out["auc"][d], out["default_auc"][d] = _mean(mine), _mean(theirs)
-        stat = paired_interval([a - b for a, b in zip(mine, theirs)])
-        out["minus_default"][d] = {k: v for k, v in stat.items() if k != "n"}
+        out["minus_default"][d] = _interval([a - b for a, b in zip(mine, theirs)])
+        out["largest_fall"][d] = {"combination": _falls(bench, strategy, seeds),
+                                  "default": _falls(today, params["default"], seeds)}
+        for other in params["also"]:  # e.g. snn with the same help: minus the combination, minus itself without
+            theirs_too = _aucs(ctx, bench, other, seeds)
+            row = {"auc": _mean(theirs_too),
+                   "minus_combination": _interval([a - b for a, b in zip(theirs_too, mine)])}
+            if other in today.strategies and today.strategies[other].auc_at(seeds) is not None:
+                row["minus_itself_without"] = _interval([a - b for a, b in zip(theirs_too,
+                                                                              today.strategies[other].auc_at(seeds))])
+            out["also"].setdefault(other, {})[d] = row
         for target in (params["targets"] or {}).get(d, ()):
             out["labels"].setdefault(d, {})[target] = {
                 "combination": mean_labels(bench.strategies[strategy], target, seeds),
@@ -159,6 +172,14 @@ def combine(ctx: Context, params: dict, step) -> dict:
     lower = [d for d in datasets if out["minus_default"][d]["separable"] and out["minus_default"][d]["high"] < 0]
     out.update(mean_change=change, separably_lower_on=lower, adopt=bool(change > 0 and not lower))
     return out
+
+
+def _falls(bench: BenchSummary, strategy: str, seeds) -> list[float]:
+    """Each of `seeds`' largest fall between two rounds."""
+    from alss_tui.bench.figures import largest_drop
+
+    s = bench.strategies[strategy]
+    return s.at_seeds([largest_drop(run) for run in s.per_seed_curves()], seeds)
 
 
 def _find(ctx: Context, today: BenchSummary, moves: dict, dataset: str, step) -> BenchSummary:
