@@ -200,6 +200,10 @@ def choose_setup(result: dict, params: dict) -> list:
 
 def combine(result: dict, params: dict) -> list:
     datasets = list(params["datasets"])
+    if result.get("pending"):
+        moves = "; ".join(f"{d}: " + (", ".join(f"{k} = {v}" for k, v in m.items()) or "none")
+                          for d, m in result["moves"].items())
+        return [f"the combination: {result['strategy']} with {moves}; to judge it, run:", *result["pending"]]
     out = table(f"the combination ({result['strategy']}) minus {params['default']} of {params['from']}, "
                 "paired by seed", ["dataset", "moves", "AUC %", "default AUC %", "minus default"])
     for d in datasets:

@@ -25,6 +25,7 @@ from alss_tui.bench.verdict import params as p
 from alss_tui.bench.verdict.context import Context
 from alss_tui.bench.verdict.labels import mean_labels
 from alss_tui.bench.verdict.matching import Variant, moved
+from alss_tui.errors import BenchError
 
 
 def _candidate(value, scope: p.Scope, name: str) -> str:
@@ -149,6 +150,12 @@ def combine(ctx: Context, params: dict, step) -> dict:
         for w in winners:
             moves.update(_moves_of(rule, w["winner_recipe"], base, d))
         out["moves"][d] = moves
+    # What the combination needs before it can be judged: its bench, and every seed of both setups.
+    missing = _missing(ctx, base, out["moves"], strategy, params)
+    if missing:
+        return {**out, "pending": missing, "adopt": None}
+    for d in datasets:
+        moves = out["moves"][d]
         today = ctx.bench(base, d)
         bench = today if not moves else _find(ctx, today, moves, d, step)
         mine, theirs = _aucs(ctx, bench, strategy, seeds), _aucs(ctx, today, params["default"], seeds)
@@ -180,6 +187,25 @@ def _falls(bench: BenchSummary, strategy: str, seeds) -> list[float]:
 
     s = bench.strategies[strategy]
     return s.at_seeds([largest_drop(run) for run in s.per_seed_curves()], seeds)
+
+
+def _missing(ctx: Context, base: str, moves: dict, strategy: str, params: dict) -> list[str]:
+    """Lines saying what to run before the combination can be judged (none when it can be)."""
+    seeds, out = params["seeds"], []
+    for d, m in moves.items():
+        today = ctx.bench(base, d)
+        wanted = ", ".join(f"{k}={v}" for k, v in sorted(m.items())) or "nothing moved"
+        try:
+            bench = today if not m else _find(ctx, today, m, d, None)
+        except BenchError:
+            out.append(f"{d}: a bench moving {wanted} with {strategy} at seeds {', '.join(map(str, seeds))}")
+            continue
+        for s, bench_ in ((strategy, bench), (params["default"], today), *((a, bench) for a in params["also"])):
+            got = bench_.strategies.get(s)
+            if got is None or got.auc_at(seeds) is None:
+                out.append(f"{d}: {s} at seeds {', '.join(map(str, seeds))} on the bench moving {wanted}"
+                           if bench_ is bench and m else f"{d}: {s} at seeds {', '.join(map(str, seeds))} on {base}")
+    return list(dict.fromkeys(out))
 
 
 def _find(ctx: Context, today: BenchSummary, moves: dict, dataset: str, step) -> BenchSummary:
