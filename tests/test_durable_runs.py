@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import time
 
@@ -161,7 +162,8 @@ def test_damaged_files_give_one_line_and_lose_nothing(home, finished_run):
 
     # a config edited into nonsense
     cfg_text = (folder / "config.toml").read_text()
-    (folder / "config.toml").write_text(cfg_text.replace('strategy = "random"', 'strategy = 42'))
+    # only the per-round strategy (not initial_strategy, which also reads "random")
+    (folder / "config.toml").write_text(re.sub(r'^strategy = "random"', 'strategy = 42', cfg_text, flags=re.M))
     bad = cli("show", finished_run)
     assert bad.returncode == 1 and "sampling.strategy" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     (folder / "config.toml").write_text(cfg_text)

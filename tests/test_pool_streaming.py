@@ -205,4 +205,5 @@ def test_photo_sized_pools_are_read_one_small_batch_at_a_time(tmp_path):
     assert training.predict_features(model, images, cpu).shape[0] == n
     state = SelectionState.__new__(SelectionState)
     state.model, state.images, state.device, state.n_classes = model, images, cpu, 10
+    state.inputs, state.head = images, model  # what __post_init__ fills in for pixel models
     assert predict_probs(state, np.arange(n)).shape == (n, 10)

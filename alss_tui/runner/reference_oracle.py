@@ -19,6 +19,7 @@ import os
 import numpy as np
 
 from alss_tui.config import DataConfig, TaskConfig
+from alss_tui.config.toml_io import ADDED_LATER
 from alss_tui.errors import ConfigError
 
 # Wider and longer than a strategy's recipe: the stand-in oracle should be near the data's ceiling.
@@ -27,7 +28,10 @@ REFERENCE_RECIPE = TaskConfig(width=32, steps=3000, batch_size=128, lr=2e-3, wei
                               class_balance=0.0, restart_each_round=True)  # whatever a run's recipe defaults to
 # Recipe fields added after references were cached, at the value those were trained
 # with: left out of the cache key (which also seeds the training), so they stay valid.
-_ADDED_AFTER_REFERENCES = {"class_balance": 0.0}
+# evaluate_on was in the key before the config's ADDED_LATER list began, so it stays in.
+_ADDED_AFTER_REFERENCES = {"class_balance": 0.0,
+                           **{dotted.split(".")[1]: earlier for dotted, earlier in ADDED_LATER.items()
+                              if dotted.startswith("task.") and dotted != "task.evaluate_on"}}
 ROOT_VARIABLES = {"mnist": "ALSS_MNIST_ROOT", "cifar10": "ALSS_CIFAR10_ROOT"}
 _loaded: dict[str, object] = {}
 
