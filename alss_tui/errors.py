@@ -38,3 +38,7 @@ class ExecutorError(AlssError):
 
 class BenchError(AlssError):
     """A bench summary or verdict rule that cannot be read, or benches that do not fit a rule."""
+
+
+class MissingRuns(BenchError):
+    """A verdict step whose benches, strategies or seeds have not run yet: the step is pending, not wrong."""

@@ -112,3 +112,23 @@ def test_a_candidate_that_is_not_recipe_slash_strategy_is_one_line(tmp_path):
                                                                                '["today/margin-sub", "today-margin"]'))
     with pytest.raises(BenchError, match="is not recipe/strategy"):
         load_rule(path)
+
+
+def test_a_grid_in_progress_gives_the_steps_it_can_and_names_what_the_others_wait_for(tmp_path):
+    benches = [bench(d, {"margin-sub": LOW, "margin": BELOW, "snn": LOW}) for d in POOLS]  # today's only
+    benches.append(bench("mnist", {"margin-sub": HIGH[:2]}, task__semi="self-training"))  # two seeds of three
+    path = tmp_path / "setups.toml"
+    path.write_text(RULE)
+    given = lambda: [(f"b{k}", b) for k, b in enumerate(benches)]  # noqa: E731
+    with pytest.raises(BenchError, match="no bench given is recipe 'self' on cifar"):
+        apply_rule(load_rule(path), given())  # without partial, the first missing run is the error
+    doc, _ = apply_rule(load_rule(path), given(), partial=True)
+    v = doc["verdict"]
+    assert v["per_round"]["winner"] == "today/margin-sub"  # its benches exist: judged as usual
+    assert "self-training" in v["semi"]["pending"][0] and "on cifar" in v["semi"]["pending"][0]
+    assert "typical" in v["first"]["pending"][0]
+    assert v["combination"] == {"pending": ["steps semi, first are pending"]}
+    assert doc["pending_steps"] == ["semi", "first", "combination"]
+    benches.append(bench("cifar", {"margin-sub": HIGH}, task__semi="self-training"))
+    doc, _ = apply_rule(load_rule(path), given(), partial=True)
+    assert "lacks one of seeds 0, 1, 2" in doc["verdict"]["semi"]["pending"][0]  # mnist's third seed

@@ -12,11 +12,15 @@ from alss_tui.cli.options import HomeOpt
 RuleArg = Annotated[Path, typer.Argument(help="The rule: a TOML file (docs/rules.md).", show_default=False)]
 BenchesArg = Annotated[list[str], typer.Argument(
     help="Bench summaries (`alss-tui bench ... --json` output), or bench ids in the home.", show_default=False)]
+PartialOpt = Annotated[bool, typer.Option(
+    "--partial", help="A grid in progress: judge the steps whose runs exist, and list what each other step "
+                      "waits for, instead of stopping at the first missing run.")]
 OutOpt = Annotated[Optional[Path], typer.Option(
     "--out", help="Write the verdict (JSON) here (default: beside the rule, RULE.verdict.json).", show_default=False)]
 
 
-def verdict(rule: RuleArg, benches: BenchesArg, out: OutOpt = None, home: HomeOpt = None) -> None:
+def verdict(rule: RuleArg, benches: BenchesArg, out: OutOpt = None, partial: PartialOpt = False,
+            home: HomeOpt = None) -> None:
     """Apply a rule to benches: which bench plays which part, each step's result; tables, then a JSON file."""
     from rich.console import Console
 
@@ -27,7 +31,7 @@ def verdict(rule: RuleArg, benches: BenchesArg, out: OutOpt = None, home: HomeOp
     from alss_tui.store.run_folder import atomic_write_bytes
 
     parsed = load_rule(rule)
-    doc, ran = apply_rule(parsed, load_benches(benches, parsed, lambda: resolve_home(home)))
+    doc, ran = apply_rule(parsed, load_benches(benches, parsed, lambda: resolve_home(home)), partial)
     console = Console()
     for part in render(parsed, ran):
         console.print(part)
@@ -39,3 +43,6 @@ def verdict(rule: RuleArg, benches: BenchesArg, out: OutOpt = None, home: HomeOp
 
         fail(f"--out {target}: cannot write the verdict ({exc.strerror or exc})")
     console.print(f"verdict: {target}", soft_wrap=True, markup=False, highlight=False)
+    if doc.get("pending_steps"):
+        console.print(f"pending: {', '.join(doc['pending_steps'])} (each lists what it waits for)",
+                      soft_wrap=True, markup=False, highlight=False)

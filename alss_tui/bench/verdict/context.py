@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from alss_tui.bench.summary import BenchSummary, StrategySummary
 from alss_tui.bench.verdict.matching import Placement
-from alss_tui.errors import BenchError
+from alss_tui.errors import BenchError, MissingRuns
 
 
 def figure_name(strategy: str) -> str:
@@ -24,6 +24,10 @@ class Context:
     def fail(self, message: str):
         raise BenchError(f"{self.where}: {message}")
 
+    def pending(self, message: str):
+        """Runs this step needs have not happened yet (a grid in progress): the step waits, the rest go on."""
+        raise MissingRuns(f"{self.where}: {message}")
+
     def bench(self, recipe: str, dataset: str) -> BenchSummary:
         return self.placement.bench(recipe, dataset, self.where)
 
@@ -36,6 +40,8 @@ class Context:
             return name_or_result
         step, key = name_or_result.rsplit(".", 1)
         result = self.results.get(step)
+        if isinstance(result, dict) and "pending" in result and key not in result:
+            self.pending(f"{name_or_result}: step {step!r} is pending")
         value = result.get(key) if isinstance(result, dict) else None
         if not isinstance(value, str):
             self.fail(f"{name_or_result}: step {step!r} names no strategy there "
@@ -45,6 +51,6 @@ class Context:
     def runs_of(self, bench: BenchSummary, strategy: str) -> StrategySummary:
         s = bench.strategies.get(strategy)
         if s is None:
-            self.fail(f"{self.placement.label(bench)} has no finished runs of {strategy} "
+            self.pending(f"{self.placement.label(bench)} has no finished runs of {strategy} "
                       f"(it has {', '.join(bench.strategies)})")
         return s

@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rich.text import Text
+
 from alss_tui.bench.summary import BenchSummary
 from alss_tui.bench.verdict.context import Context
 from alss_tui.bench.verdict.kinds import KINDS
 from alss_tui.bench.verdict.matching import place
 from alss_tui.bench.verdict.rule import Rule
+from alss_tui.errors import MissingRuns
 
 VERDICT_FORMAT = 1
 
@@ -26,8 +29,11 @@ def _nest(doc: dict, dotted: str, value: object) -> None:
     doc[last] = value
 
 
-def apply_rule(rule: Rule, given: list[tuple[str, BenchSummary]]) -> tuple[dict, list]:
-    """(the verdict document, [(step, result)] in order); bad input is one BenchError line."""
+def apply_rule(rule: Rule, given: list[tuple[str, BenchSummary]], partial: bool = False) -> tuple[dict, list]:
+    """(the verdict document, [(step, result)] in order); bad input is one BenchError line.
+
+    `partial`: a step whose benches, strategies or seeds have not run yet is `{"pending": [what]}`
+    (and so is a step reading its result) instead of an error, and the others are judged."""
     implied = [v for step in rule.steps for v in KINDS[step.kind].variants(step, rule)]
     placement = place(rule, given, implied)
     results: dict[str, object] = {}
@@ -35,12 +41,21 @@ def apply_rule(rule: Rule, given: list[tuple[str, BenchSummary]]) -> tuple[dict,
     ran = []
     for step in rule.steps:
         ctx = Context(placement, results, f"{rule.path.name}: step {step.id!r}")
-        result = KINDS[step.kind].run(ctx, step.params, step)
+        try:
+            result = KINDS[step.kind].run(ctx, step.params, step)
+        except MissingRuns as missing:
+            if not partial:
+                raise
+            # A grid in progress: this step waits for its runs, and says which; the others go on.
+            result = {"pending": [str(missing).split(": ", 2)[-1]]}
         results[step.id] = result
         _nest(verdict, step.id, result)
         ran.append((step, result))
     doc = {"format": VERDICT_FORMAT, "rule": rule.title, "rule_file": rule.path.name, "split": rule.split,
            "benches": placement.assignments(), "verdict": verdict}
+    waiting = [step.id for step, result in ran if isinstance(result, dict) and result.get("pending")]
+    if waiting:
+        doc["pending_steps"] = waiting
     return doc, ran
 
 
@@ -49,6 +64,9 @@ def render(rule: Rule, ran: list) -> list:
     out = [f"[bold]{rule.title}[/]"]
     for step, result in ran:
         out.append(f"\n[bold]{step.id}[/] ({step.kind})")
+        if isinstance(result, dict) and set(result) == {"pending"}:
+            out.extend(Text(f"pending: {line}") for line in result["pending"])
+            continue
         out.extend(KINDS[step.kind].render(result, step.params))
     return out
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from alss_tui.bench.summary import BenchSummary
 from alss_tui.bench.verdict.rule import Recipe, Rule
-from alss_tui.errors import BenchError
+from alss_tui.errors import BenchError, MissingRuns
 
 PER_RUN = {"name", "seed", "sampling.strategy"}  # what differs between the runs of one recipe
 
@@ -88,7 +88,7 @@ class Placement:
     def bench(self, recipe: str, dataset: str, where: str) -> BenchSummary:
         found = self.benches.get((recipe, dataset))
         if found is None:
-            raise BenchError(f"{where}: no bench given is recipe {recipe!r} on {dataset} "
+            raise MissingRuns(f"{where}: no bench given is recipe {recipe!r} on {dataset} "
                              f"({describe(self.rule, dataset, recipe)})")
         return found
 

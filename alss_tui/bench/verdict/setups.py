@@ -70,7 +70,7 @@ def _aucs(ctx: Context, bench: BenchSummary, strategy: str, seeds) -> list[float
     s = ctx.runs_of(bench, strategy)
     got = s.auc_at(seeds) if seeds else list(s.auc.per_seed)
     if got is None:
-        ctx.fail(f"{ctx.placement.label(bench)}: {strategy} lacks one of seeds {', '.join(map(str, seeds))}")
+        ctx.pending(f"{ctx.placement.label(bench)}: {strategy} lacks one of seeds {', '.join(map(str, seeds))}")
     return got
 
 
@@ -139,6 +139,9 @@ def combine(ctx: Context, params: dict, step) -> dict:
     winners = [ctx.results.get(sid) for sid in params["steps"]]
     if any(w is None for w in winners):
         ctx.fail("every step it combines needs its result first")
+    if any("winner_strategy" not in w for w in winners):
+        waiting = [sid for sid, w in zip(params["steps"], winners) if "winner_strategy" not in w]
+        ctx.pending(f"steps {', '.join(waiting)} are pending")
     strategies = {w["winner_strategy"] for w in winners if w["winner_strategy"] != params["default"]}
     if len(strategies) > 1:
         ctx.fail(f"its steps chose different strategies ({', '.join(sorted(strategies))}); one may choose a strategy")
