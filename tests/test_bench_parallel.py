@@ -107,6 +107,10 @@ def test_a_failing_cell_ends_failed_and_the_grid_goes_on(tmp_path):
     assert si["status"] == "failed" and si["error"] == "RuntimeError: labeller offline"
     log = (home / "runs" / si_id / "runner.log").read_text()  # the traceback is kept with the run
     assert "Traceback" in log and "labeller offline" in log
+    again = cli("bench", "--strategies", "si,random", "--seeds", "1", "--jobs", "2", *TINY,
+                "--set", "oracle.kind=function", "--set", "oracle.function=failing_labeller:labels", env=env)
+    first = next(line for line in again.stderr.splitlines() if "runs done" in line and "resuming" not in line)
+    assert "1/2 runs done" in first, again.stderr  # the failed cell is retried: not done until it runs again
 
 
 def test_ray_local_instance_writes_the_same_table_and_retries_a_killed_worker(sequential, tmp_path):

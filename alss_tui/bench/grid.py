@@ -89,6 +89,9 @@ class GridDriver:
             todo = [c for c in self.cells if c.seed == seed and c.status != "finished"]
             if not todo:
                 continue
+            for c in todo:  # an earlier attempt's failure is retried: it is not done until it runs again
+                if c.status == "failed":
+                    c.status = "pending"
             tasks = [CellTask(c.key, seed, self._folder_for(c), cell_config(self.base, c.strategy, seed))
                      for c in todo]
             vae_cfg = tasks[0].config
