@@ -30,6 +30,8 @@ def bench_id(cfg: RunConfig) -> str:
     body.pop("name")
     body.pop("seed")
     body["sampling"].pop("strategy")
+    if cfg.task.weights != "pool":  # the encoder section is read only to train a pool encoder
+        body.pop("encoder", None)
     # A key added later, at the value every bench had before it existed: the same id.
     return digest({"config": config_mod.drop_added_later(body)})
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from alss_tui.config.checks import validate
-from alss_tui.config.schema import Setting, leaves
-from alss_tui.config.sections import EncoderConfig, RunConfig
+from alss_tui.config.schema import Setting
+from alss_tui.config.sections import RunConfig
 from alss_tui.errors import ConfigError
 
 # Keys added after runs and benches were recorded, with the value every earlier run
@@ -29,7 +29,9 @@ ADDED_LATER = {"task.evaluate_on": "test", "task.class_balance": 0.0,
                "task.semi": "none", "task.pseudo_threshold": 0.95, "task.pseudo_weight": 1.0, "task.graph_k": 10,
                "task.graph_alpha": 0.99, "task.graph_threshold": 0.6, "task.graph_space": "auto", "sampling.initial_strategy": "random",
                "sampling.switch_at": 200, "sampling.purity": 0.95,
-               **{f"encoder.{leaf.key}": leaf.default for leaf in leaves(EncoderConfig)}}
+               # the encoder as it came (its epochs default has moved since, by measurement)
+               "encoder.method": "simclr", "encoder.epochs": 20, "encoder.batch_size": 256, "encoder.lr": 1e-3,
+               "encoder.temperature": 0.5, "encoder.projection_dim": 64, "encoder.min_crop": 0.5}
 # Keys renamed after runs were recorded: old name -> (new name, old value -> new value).
 RENAMED = {"sampling.coreset_space": ("sampling.space", {"features": "penultimate", "latent": "latent"})}
 
