@@ -96,6 +96,14 @@ def test_bench_table_and_bad_input(home):
     assert "no paired differences" not in res.stdout  # random is the reference; nothing to pair it with
     rows = [line for line in res.stdout.splitlines() if line.strip("│ ").startswith(("30 ", "60 ", "90 "))]
     assert len(rows) == 3  # one row per labelled count
+    from alss_tui.store.locks import RunLock
+
+    (bench_dir,) = (home / "benches").iterdir()
+    with RunLock(bench_dir / "bench.lock"):  # another driver of the same bench is running
+        twice = cli("bench", "--strategies", "random", "--seeds", "1", *TINY, "--set", "oracle.kind=function",
+                    "--set", "oracle.function=alss_tui.runner.reference_oracle:digits")
+    assert twice.returncode == 1 and f"bench {bench_dir.name} is already running" in twice.stderr
+    assert "Traceback" not in twice.stderr
     bad = cli("bench", "--strategies", "random,nope")
     assert bad.returncode == 1 and "unknown strategy 'nope'" in bad.stderr
     assert "Traceback" not in bad.stderr

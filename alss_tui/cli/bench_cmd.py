@@ -149,6 +149,7 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
     from alss_tui.bench.plot import plot as plot_figure
     from alss_tui.bench.summarize import summarize
     from alss_tui.bench.tables import paired_tables, summary_tables
+    from alss_tui.store.locks import RunLock
     from alss_tui.store.registry import Registry
 
     console = Console(stderr=True)
@@ -181,7 +182,9 @@ def _run(home_dir: Path, base, names, seed_values, target_values, json_out: bool
             # Workers load their own copy; the driver keeps it only when it runs the cells itself.
             keep = dataset if getattr(executor, "in_process", False) else None
             dataset = None
-            run_grid(home_dir, manifest, base, keep, on_progress=on_progress, executor=executor)
+            # Two drivers of one bench would run its cells twice and race on its manifest.
+            with RunLock(manifest.path.parent / "bench.lock", name=f"bench {manifest.bench_id}"):
+                run_grid(home_dir, manifest, base, keep, on_progress=on_progress, executor=executor)
     failed = [c for c in manifest.ordered() if c.status == "failed"]
     if failed and not any(c.status == "finished" for c in manifest.ordered()):
         _print_failures(console, failed)

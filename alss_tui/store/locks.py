@@ -1,4 +1,4 @@
-"""File locks (flock): the live runner holds run.lock; registry writers hold registry.lock.
+"""File locks (flock): the live runner holds run.lock, a bench's driver bench.lock; registry writers hold registry.lock.
 
 A lock held by a process dies with it, so "is the runner alive?" is a lock test,
 never a stale pid file.
@@ -28,10 +28,11 @@ def flocked(path: Path, exclusive: bool = True) -> Iterator[None]:
 
 
 class RunLock:
-    """Held by the process executing a run, for as long as it runs."""
+    """Held by the process executing a run (or driving a bench), for as long as it runs."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, name: str | None = None):
         self.path = path
+        self.name = name or f"run {path.parent.name}"
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -41,7 +42,7 @@ class RunLock:
         except BlockingIOError:
             os.close(fd)
             pid = holder_pid(self.path)
-            raise StoreError(f"run {self.path.parent.name} is already running"
+            raise StoreError(f"{self.name} is already running"
                              + (f" (pid {pid})" if pid else "")) from None
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
