@@ -63,7 +63,7 @@ def ls(home: HomeOpt = None, json_out: JsonOpt = False,
         docs = [d for d in docs if d["status"] == status]
     if json_out:
         keys = ("id", "name", "dataset", "strategy", "status", "round", "labelled", "budget", "accuracy",
-                "best_accuracy", "created", "updated", "error")
+                "best_accuracy", "agreement", "agreement_mean", "stopped", "created", "updated", "error")
         from alss_tui.store.registry import accuracy_split
 
         print(json.dumps([{**{k: d.get(k) for k in keys}, "split": accuracy_split(d)} for d in docs], indent=1))
@@ -78,18 +78,18 @@ def ls(home: HomeOpt = None, json_out: JsonOpt = False,
                   padding=(0, 1, 0, 0), show_edge=False)
     for col, just in (("id", "left"), ("name", "left"), ("strategy", "left"), ("status", "left"),
                       ("round", "right"), ("labels", "right"), ("val %", "right"), ("test %", "right"),
-                      ("age", "right")):
+                      ("κ", "right"), ("age", "right")):
         # Status and id never shrink: they are what people scan the list for.
         table.add_column(col, justify=just, no_wrap=True,
                          min_width={"id": 8, "name": 4, "strategy": 10, "status": 15, "round": 5, "labels": 7, "val %": 5,
-                                    "test %": 6, "age": 3}.get(col))
+                                    "test %": 6, "κ": 4, "age": 3}.get(col))
     styles = {"running": "green", "awaiting-labels": "yellow", "crashed": "red", "failed": "red",
               "finished": "dim", "starting": "green"}
     for d in shown:
         labels = f"{d.get('labelled', 0) or 0}/{d.get('budget', '?')}"
         table.add_row(d["id"], escape(str(d.get("name", ""))), str(d.get("strategy", "")),
                       f"[{styles.get(d['status'], '')}]{d['status']}[/]", str(d.get("round", "") if d.get("round") is not None else ""),
-                      labels, *_split_cells(d), _age(d.get("created")))
+                      labels, *_split_cells(d), agreement_cell(d), _age(d.get("created")))
     Console().print(table)
 
 
@@ -110,14 +110,15 @@ def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> N
     history = load_history(folder)
     status = live_status(folder, doc)
     pid = runner_pid(folder)
-    rounds = [{k: r.get(k) for k in ("round", "labelled", "accuracy", "split", "seconds", "selection_seconds")}
+    rounds = [{k: r.get(k) for k in ("round", "labelled", "accuracy", "split", "agreement", "agreement_mean",
+                                     "seconds", "selection_seconds")}
               for r in history.round_rows]
     files = {"folder": str(folder.path), "config": str(folder.config_path), "events": str(folder.events_path),
              "labels": str(folder.labels_path), "checkpoints": str(folder.checkpoint_dir),
              "log": str(folder.log_path) if folder.log_path.exists() else None}
     if json_out:
         print(json.dumps({"id": rid, "name": cfg.name, "status": status, "pid": pid, "error": doc.get("error") or history.error,
-                          "rounds": rounds, "config": config_mod.to_dict(cfg), "files": files,
+                          "stopped": history.finish_reason, "rounds": rounds, "config": config_mod.to_dict(cfg), "files": files,
                           "unreadable_event_lines": history.bad_lines}, indent=1))
         return
     from rich.console import Console
@@ -139,12 +140,14 @@ def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> N
     console.print(f"model {escape(representation(cfg))}")
     table = Table()
     split = next((r["split"] for r in history.round_rows if r["split"]), None) or cfg.task.evaluate_on
-    for col in ("round", "labelled", f"{split} accuracy %", "selection s", "round s"):
+    for col in ("round", "labelled", f"{split} accuracy %", "κ", f"κ mean of {s.stop_window}", "selection s",
+                "round s"):
         table.add_column(col, justify="right")
     for r in rounds:
-        table.add_row(str(r["round"]), str(r["labelled"]), percent(r["accuracy"]),
-                      f"{r['selection_seconds'] or 0:.2f}", f"{r['seconds']:.1f}")
+        table.add_row(str(r["round"]), str(r["labelled"]), percent(r["accuracy"]), _kappa(r["agreement"]),
+                      _kappa(r["agreement_mean"]), f"{r['selection_seconds'] or 0:.2f}", f"{r['seconds']:.1f}")
     console.print(table)
+    console.print(stopping_line(cfg, history), highlight=False, markup=False)
     if history.bad_lines:
         console.print(f"[yellow]warning:[/] {history.bad_lines} unreadable line(s) in {folder.events_path} were skipped")
     for name, path in files.items():
@@ -214,3 +217,27 @@ def _split_cells(doc: dict) -> tuple[str, str]:
 
     split, value = accuracy_split(doc), percent(doc.get("accuracy"))
     return (value if split == "validation" else "", value if split == "test" else "")
+
+
+def _kappa(value) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def agreement_cell(doc: dict) -> str:
+    """The stopping signal in a list: the window's mean kappa, else the last kappa."""
+    value = doc.get("agreement_mean")
+    return _kappa(value if value is not None else doc.get("agreement"))
+
+
+def stopping_line(cfg, history) -> str:
+    """How the run stops (or stopped), and where its signal stands."""
+    s = cfg.sampling
+    rule = (f"stop = stable: ends when the mean kappa of {s.stop_window} rounds reaches {s.stop_threshold}"
+            if s.stop == "stable" else f"stop = budget (the signal is recorded; stable would end at mean kappa "
+                                       f">= {s.stop_threshold} over {s.stop_window} rounds)")
+    if history.finished:
+        why = {"stable": "finished early: the predictions stopped changing", "pool": "finished: the pool is empty"}
+        return f"{why.get(history.finish_reason or 'budget', 'finished: the budget is spent')}; {rule}"
+    rows = history.round_rows
+    mean = rows[-1]["agreement_mean"] if rows else None
+    return f"{rule}; now {_kappa(mean) or 'not measured yet'}"

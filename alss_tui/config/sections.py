@@ -26,6 +26,7 @@ ENCODER_METHODS = ("simclr",)
 LR_SCHEDULES = ("constant", "cosine")
 INDEX_KINDS = ("auto", "flat", "ivf", "hnsw")
 EVALUATION_SPLITS = ("test", "validation")
+STOP_RULES = ("budget", "stable")
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,17 @@ class SamplingConfig:
                          choices=SPACES)
     index: str = setting("auto", "nearest-neighbour index: flat (exact), ivf, hnsw, or auto (exact below "
                                  "100,000 codes)", choices=INDEX_KINDS)
+    # Every round records the agreement (Cohen's kappa) of its model's predictions with the
+    # last round's on a fixed sample of the pool (core/stopping.py); "stable" stops when its
+    # mean over the last stop_window rounds reaches stop_threshold. 0.99 over 3 rounds is
+    # Bloodgood and Vijay-Shanker's (2009) and small-text's KappaAverage default.
+    stop: str = setting("budget", "when a run ends: budget (every label spent) or stable (the predictions "
+                                  "stopped changing)", choices=STOP_RULES)
+    stop_threshold: float = setting(0.99, "stop = stable: the mean kappa between consecutive rounds' predictions "
+                                          "that ends the run", low=0, high=1, low_open=True)
+    stop_window: int = setting(3, "stop = stable: consecutive kappas averaged", low=1)
+    stop_sample: int = setting(1000, "pool items (a fixed seeded sample) whose predictions are compared each "
+                                     "round", low=10)
 
 
 @dataclass(frozen=True)

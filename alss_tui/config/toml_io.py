@@ -25,7 +25,10 @@ ADDED_LATER = {"task.evaluate_on": "test", "task.class_balance": 0.0,
                # the representation: every earlier run trained the small CNN from scratch on pixels
                "task.model": "cnn", "task.weights": "none", "task.train": "full", "task.head": "linear",
                "task.input_size": 0, "vae.input": "pixels",
-               **{f"encoder.{leaf.key}": leaf.default for leaf in leaves(EncoderConfig)}}
+               **{f"encoder.{leaf.key}": leaf.default for leaf in leaves(EncoderConfig)},
+               # stopping: every earlier run spent its budget; the signal is only recorded
+               "sampling.stop": "budget", "sampling.stop_threshold": 0.99, "sampling.stop_window": 3,
+               "sampling.stop_sample": 1000}
 # Keys renamed after runs were recorded: old name -> (new name, old value -> new value).
 RENAMED = {"sampling.coreset_space": ("sampling.space", {"features": "penultimate", "latent": "latent"})}
 

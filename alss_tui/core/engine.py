@@ -20,11 +20,12 @@ from torch import nn
 from alss_tui import config as config_mod
 from alss_tui.config import RunConfig
 from alss_tui.core.events import (
-    CandidatesProposed, Candidate, Evaluated, Event, LabelsApplied, PhaseStarted, RoundFinished,
+    AgreementMeasured, CandidatesProposed, Candidate, Evaluated, Event, LabelsApplied, PhaseStarted, RoundFinished,
 )
 from alss_tui.core.latent_index import LatentIndex
 from alss_tui.core.pool_images import Images, PoolImages
 from alss_tui.core.representation import Representation
+from alss_tui.core.stopping import StopSignal
 from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import LabelledSynthetic, Selection, SelectionState
 from alss_tui.core.synthetic import SyntheticImage, SyntheticSet
@@ -76,6 +77,8 @@ class Engine:
         self.pending_round: int | None = None
         self.history: list[dict] = []
         self.last_accuracy = float("nan")
+        # The stopping signal: predictions on a fixed seeded sample of the pool, round after round.
+        self.stop_signal = StopSignal(len(self.pool), cfg.sampling.stop_sample, self._seed("stop-set"))
 
     # --- derived facts ---------------------------------------------------------
 
@@ -92,6 +95,20 @@ class Engine:
     def finished(self) -> bool:
         return self.round >= 0 and (self.shown_count >= self.cfg.sampling.budget
                                     or len(self.pool.unlabelled_indices) == 0)
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the run ends now ("budget", "pool", or "stable" with sampling.stop = stable); None: go on."""
+        s = self.cfg.sampling
+        if self.round < 0:
+            return None
+        if len(self.pool.unlabelled_indices) == 0:
+            return "pool"
+        if self.shown_count >= s.budget:
+            return "budget"
+        if s.stop == "stable" and self.stop_signal.stable(s.stop_window, s.stop_threshold):
+            return "stable"
+        return None
 
     def _seed(self, *parts: object) -> int:
         return training.derive_seed(self.cfg.seed, *parts)
@@ -198,9 +215,14 @@ class Engine:
         want = s.initial if self.round < 0 else s.per_round
         return max(0, min(want, s.budget - self.shown_count, len(self.pool.unlabelled_indices)))
 
+    def needs_model(self, round: int) -> bool:
+        """Does proposing `round` need the representation, the VAE or a task model? The random first
+        round needs only the pool: the runner proposes it before anything trains."""
+        return round > 0
+
     def propose(self, round: int) -> Iterator[Event]:
         """Pick this round's candidates; round 0 is the random initial subset."""
-        if self.vae is None or not self.representation.ready:
+        if self.needs_model(round) and (self.vae is None or not self.representation.ready):
             raise RuntimeError("prepare_representation() and fit_vae() must run before propose()")
         n = self.round_size()
         rng = np.random.default_rng(self._seed("select", round))
@@ -353,6 +375,18 @@ class Engine:
         self.last_accuracy = acc
         yield Evaluated(round, self.labelled_count, acc, loss, recall, split=self.cfg.task.evaluate_on)
 
+    def measure_agreement(self, round: int) -> Iterator[Event]:
+        """The stopping signal: this round's predictions on the stop set against the last round's."""
+        assert self.model is not None
+        self.model.eval()
+        with torch.no_grad():
+            predictions = [self.model(x.to(self.device)).argmax(1).cpu().numpy()
+                           for x in self.inputs.inference_batches(order=self.stop_signal.items)]
+        s, signal = self.cfg.sampling, self.stop_signal
+        kappa = signal.observe(round, np.concatenate(predictions), self.n_classes)
+        yield AgreementMeasured(round, kappa, signal.mean(s.stop_window), s.stop_window, s.stop_threshold,
+                                signal.stable(s.stop_window, s.stop_threshold))
+
     @property
     def accuracy_split(self) -> str | None:
         """The split `last_accuracy` was measured on (None: nothing held out)."""
@@ -393,6 +427,7 @@ class Engine:
             "next_synthetic_id": self.next_synthetic_id,
             "synthetic_rejected": self.synthetic_rejected,
             "history": [dict(h) for h in self.history],
+            "stop_signal": self.stop_signal.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -427,4 +462,5 @@ class Engine:
             self._recover_synthetic_seeds(images, labels)
         self.synthetic_rejected = int(state.get("synthetic_rejected", 0))
         self.history = [dict(h) for h in state["history"]]
+        self.stop_signal.load_state_dict(state.get("stop_signal"))
         self.last_accuracy = self.history[-1]["accuracy"] if self.history else math.nan

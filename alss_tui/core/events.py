@@ -126,12 +126,28 @@ class RoundFinished(Event):
 
 
 @dataclass(frozen=True)
+class AgreementMeasured(Event):
+    """The stopping signal of a round (core/stopping.py): Cohen's kappa between this round's and
+    the previous round's predictions on the stop set, and its mean over the last `window` rounds."""
+
+    round: int
+    kappa: float | None  # None in round 0: nothing to compare with
+    mean: float | None  # None until `window` kappas exist
+    window: int = 3
+    threshold: float = 0.99
+    stable: bool = False  # mean >= threshold
+
+
+@dataclass(frozen=True)
 class RunFinished(Event):
     rounds: int
     labelled: int
     accuracy: float
     seconds: float
     split: str | None = None  # as RoundFinished.split
+    # Why it ended: "budget" (every label spent), "pool" (nothing left to label) or "stable"
+    # (sampling.stop = stable: the predictions stopped changing). Older logs read "budget".
+    reason: str = "budget"
 
 
 @dataclass(frozen=True)
@@ -143,7 +159,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
         RunStarted, PhaseStarted, Progress, EpochEnded, Evaluated, CandidatesProposed,
-        LabelsRequested, LabelsApplied, RoundFinished, RunFinished, RunFailed,
+        LabelsRequested, LabelsApplied, AgreementMeasured, RoundFinished, RunFinished, RunFailed,
     )
 }
 

@@ -1,6 +1,9 @@
 """Drive the engine round by round, recording every event and checkpointing.
 
-A round: propose -> oracle labels -> apply -> train -> evaluate -> checkpoint.
+A round: propose -> oracle labels -> apply -> train -> evaluate -> the stopping
+signal -> checkpoint, until the budget is spent (or, with sampling.stop = stable, the
+predictions stop changing). The first round needs no model: it is proposed before
+the representation and the VAE train, so a person labels while they do.
 Round choices draw from generators seeded by (run seed, round), so a run
 resumed from the checkpoint of round r repeats exactly what an uninterrupted
 run does from r + 1 on.
@@ -11,8 +14,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from alss_tui.core.engine import Engine
+from alss_tui.core.strategies.base import Selection
 from alss_tui.core.events import (
     Event, LabelsRequested, PhaseStarted, RunFinished, RunStarted,
 )
@@ -54,6 +59,13 @@ def run_loop(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecor
     emit(RunStarted(folder.run_id, to_dict(cfg), len(engine.pool), len(engine.test_y),
                     tuple(engine.dataset.classes), resumed))
     run_start = time.perf_counter()
+    round_no = engine.round + 1
+    # A round that needs no model (the random first one) is proposed before anything trains: a
+    # person labels it while the representation and the VAE train. Its picks draw from their own
+    # seeded generator, so proposing it first changes nothing the run chooses.
+    early: _Opened | None = None
+    if engine.vae is None and not engine.needs_model(round_no) and engine.round_size() > 0:
+        early = _open_round(engine, oracle, folder, emit, round_no)
     # The representation first (a pool encoder to train, features to compute): the VAE may model
     # the features, and a resumed run recomputes (or reopens) features its checkpoint does not hold.
     for event in engine.prepare_representation():
@@ -65,12 +77,11 @@ def run_loop(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecor
     if not folder.latent_map_path.exists():
         folder.write_latent_map(engine.latent_map())
 
-    round_no = engine.round + 1
-    while round_no == 0 or not engine.finished:
-        if engine.round_size() == 0:
-            break
-        phase_seconds: dict[str, float] = {}
-        round_start = time.perf_counter()
+    while engine.stop_reason is None and engine.round_size() > 0:
+        opened = early if early is not None and early.round == round_no else \
+            _open_round(engine, oracle, folder, emit, round_no)
+        phase_seconds = opened.phase_seconds
+        round_start = time.perf_counter() - opened.seconds  # an early round's wait for training is not its own
 
         def timed(phase: str, events: Iterable[Event]) -> None:
             start = time.perf_counter()
@@ -78,27 +89,45 @@ def run_loop(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecor
                 emit(event)
             phase_seconds[phase] = phase_seconds.get(phase, 0.0) + time.perf_counter() - start
 
-        timed("propose", engine.propose(round_no))
-        selection = engine.pending
-        assert selection is not None
-        _write_review(engine, folder, round_no, selection, oracle)
-        # A runner restarted after a person's submit finds the round answered: nothing is requested.
-        if not getattr(oracle, "answered", lambda _: False)(round_no):
-            emit(LabelsRequested(round_no, len(selection.candidates), oracle.name))
         start = time.perf_counter()
-        emit(PhaseStarted("label", round_no, len(selection.candidates)))
-        labels = oracle.label(round_no, selection.candidates, selection.synthetic)
+        emit(PhaseStarted("label", round_no, len(opened.selection.candidates)))
+        labels = oracle.label(round_no, opened.selection.candidates, opened.selection.synthetic)
         phase_seconds["label"] = time.perf_counter() - start
         timed("label", engine.apply_labels(round_no, labels))
         timed("task", engine.train_task(round_no))
         timed("evaluate", engine.evaluate(round_no))
+        timed("agreement", engine.measure_agreement(round_no))
         for event in engine.finish_round(round_no, time.perf_counter() - round_start, phase_seconds):
             emit(event)
         _checkpoint(engine, folder, f"round-{round_no:03d}", emit, on_checkpoint)
         round_no += 1
     emit(RunFinished(engine.round, engine.labelled_count, engine.last_accuracy,
-                     time.perf_counter() - run_start, engine.accuracy_split))
+                     time.perf_counter() - run_start, engine.accuracy_split, engine.stop_reason or "budget"))
     emit.sync()
+
+
+@dataclass
+class _Opened:
+    """A round proposed, its review written and its labels asked for; not yet answered."""
+
+    round: int
+    selection: Selection
+    phase_seconds: dict[str, float]
+    seconds: float  # spent so far on this round
+
+
+def _open_round(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecorder, round_no: int) -> _Opened:
+    start = time.perf_counter()
+    for event in engine.propose(round_no):
+        emit(event)
+    phase_seconds = {"propose": time.perf_counter() - start}
+    selection = engine.pending
+    assert selection is not None
+    _write_review(engine, folder, round_no, selection, oracle)
+    # A runner restarted after a person's submit finds the round answered: nothing is requested.
+    if not getattr(oracle, "answered", lambda _: False)(round_no):
+        emit(LabelsRequested(round_no, len(selection.candidates), oracle.name))
+    return _Opened(round_no, selection, phase_seconds, time.perf_counter() - start)
 
 
 def _write_review(engine: Engine, folder: RunFolder, round_no: int, selection, oracle: Oracle | None = None) -> None:

@@ -31,6 +31,7 @@ class RunHistory:
     started: float | None = None
     last_event: float | None = None
     finished: bool = False
+    finish_reason: str | None = None  # why it finished: budget, pool or stable
     error: str | None = None
     vae_seconds: float | None = None
     bad_lines: int = 0
@@ -49,7 +50,8 @@ class RunHistory:
 
 def _row(r: RoundRecord) -> dict:
     return {"round": r.round, "labelled": r.labelled, "accuracy": r.accuracy, "split": r.split, "seconds": r.seconds,
-            "phase_seconds": dict(r.phase_seconds), "selection_seconds": r.selection_seconds}
+            "phase_seconds": dict(r.phase_seconds), "selection_seconds": r.selection_seconds,
+            "agreement": r.agreement, "agreement_mean": r.agreement_mean}
 
 
 def _label_records(rounds: list[RoundRecord]) -> dict[int, LabelRecord]:
@@ -72,6 +74,7 @@ def load_history(folder: RunFolder) -> RunHistory:
         started=fold.started,
         last_event=fold.last_event,
         finished=fold.finished,
+        finish_reason=fold.finish_reason,
         error=fold.error,
         vae_seconds=fold.vae_seconds,
         bad_lines=bad_json + fold.skipped,

@@ -116,9 +116,10 @@ def document_from_folder(folder: RunFolder) -> dict:
     if last is not None:
         accs = [r["accuracy"] for r in history.round_rows if r["accuracy"] is not None]
         doc.update(round=last["round"], labelled=last["labelled"], accuracy=last["accuracy"],
-                   best_accuracy=max(accs) if accs else None, split=last["split"])
+                   best_accuracy=max(accs) if accs else None, split=last["split"],
+                   agreement=last["agreement"], agreement_mean=last["agreement_mean"])
     if history.finished:
-        doc["status"] = "finished"
+        doc.update(status="finished", stopped=history.finish_reason)
     elif history.error is not None:
         doc.update(status="failed", error=history.error)
     elif cfg.oracle.kind == "human" and history.unlabelled_round is not None:

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
 from alss_tui.tui.state.latent_view import LatentPicture
 from alss_tui.tui.messages import RunUpdated
-from alss_tui.tui.state.run_state import RoundRow, RunSnapshot
+from alss_tui.tui.state.run_state import PHASE_NAMES, RoundRow, RunSnapshot
 from alss_tui.tui.status_style import status_text
 from alss_tui.tui.widgets.curve_plot import CurvePlot
 from alss_tui.tui.widgets.latent_map import LEGEND, LatentMap
@@ -18,11 +18,7 @@ from alss_tui.tui.widgets.latent_map import LEGEND, LatentMap
 PLOT_SECONDS = 1.0  # the fastest the curves are redrawn while events stream in
 ROUND_COLUMNS = ("round", "strategy", "added", "labelled", "accuracy", "classes added", "seconds")
 SPLIT_COLUMN = {"validation": "val %", "test": "test %"}  # the accuracy column, once a round names its split
-PHASE_NAMES = {"decode": "decoding the image folder", "encoder": "training the pool encoder",
-               "features": "computing the backbone's features", "vae": "training the VAE", "encode": "encoding the pool", "propose": "picking candidates",
-               "label": "labelling", "task": "training the classifier", "evaluate": "evaluating",
-               "starting": "starting", "waiting": "waiting for the runner", "finished": "finished",
-               "failed": "failed"}
+
 
 
 def class_balance(counts: dict[str, int], classes: tuple[str, ...]) -> str:

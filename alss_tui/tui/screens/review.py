@@ -29,6 +29,7 @@ from alss_tui.tui.dialogs.confirm import ConfirmDialog
 from alss_tui.tui.dialogs.label_picker import LabelPicker
 from alss_tui.tui.dialogs.zoom import ZoomDialog
 from alss_tui.tui.state.review_session import ReviewSession
+from alss_tui.tui.state.run_progress import RunProgress
 from alss_tui.tui.widgets.candidate_card import class_name
 from alss_tui.tui.widgets.candidate_grid import CandidateGrid
 from alss_tui.tui.widgets.text_line import TextLine
@@ -71,6 +72,7 @@ class ReviewScreen(Screen):
         self.session: ReviewSession | None = None
         self.person_run = waits_for_person(self.folder)
         self._tail = JsonlReader(self.folder.labels_path)
+        self._progress = RunProgress(self.folder.events_path)  # what the run does while we wait for it
         self._opened = time.perf_counter()
 
     # --- layout -----------------------------------------------------------------
@@ -356,3 +358,13 @@ class ReviewScreen(Screen):
             self._load(waiting)
             self.app.bell()
             self.notify(f"round {waiting} is waiting for your labels", timeout=5)
+        elif s is None or s.read_only:
+            self._show_progress()
+
+    def _show_progress(self) -> None:
+        """Waiting for the next round: what the run is doing, and how far it is."""
+        try:
+            line = self._progress.poll()
+        except AlssError:
+            return
+        self.query_one("#review-hint", TextLine).update(f"next round when it is ready · {line}")

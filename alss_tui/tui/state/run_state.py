@@ -17,6 +17,12 @@ from alss_tui.store.run_fold import RoundRecord, RunFold
 from alss_tui.tui.state.downsample import minmax_downsample
 
 PLOT_BUCKETS = 200  # points per curve handed to a plot (a plot is < 200 cells wide)
+# What each phase is called on screen (the Monitor, and the Review while it waits for a round).
+PHASE_NAMES = {"decode": "decoding the image folder", "encoder": "training the pool encoder",
+               "features": "computing the backbone's features", "vae": "training the VAE", "encode": "encoding the pool", "propose": "picking candidates",
+               "label": "labelling", "task": "training the classifier", "evaluate": "evaluating",
+               "starting": "starting", "waiting": "waiting for the runner", "finished": "finished",
+               "failed": "failed"}
 
 
 RoundRow = RoundRecord  # a row of the Monitor's rounds table is the fold's round record
