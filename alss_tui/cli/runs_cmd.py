@@ -1,4 +1,4 @@
-"""Run history commands: ls, show, rm, export, doctor. None of them loads torch."""
+"""Run history commands: ls, show, rm, export, doctor. Only export loads torch (for the model)."""
 
 from __future__ import annotations
 
@@ -170,16 +170,59 @@ def rm(run_id: RunIdArg, home: HomeOpt = None,
 
 
 def export(run_id: RunIdArg,
-           to: Annotated[Path, typer.Option("--to", help="Folder to write labels.csv, rounds.csv, config.toml into.")],
+           to: Annotated[Path, typer.Option("--to", help="Folder to write the export into.")],
+           layout: Annotated[str, typer.Option("--layout", help="files: tables, the model and its predictions; "
+                                               "imagefolder: also the labelled images as DIR/<class>/<file>.")] = "files",
            home: HomeOpt = None) -> None:
-    """Export a run's labels (with why each was picked), per-round metrics and config."""
-    from alss_tui.store.run_folder import RunFolder
-    from alss_tui.store.run_ops import export_run
+    """Export a run: labels (with why each was picked), per-round metrics, config, the trained model
+    (TorchScript, model.json) and its predictions for every pool item."""
+    from rich.console import Console
 
+    from alss_tui.cli.dataset_open import DecodeBar
+    from alss_tui.errors import StoreError
+    from alss_tui.store.export_files import StagedExport
+    from alss_tui.store.run_folder import RunFolder
+    from alss_tui.store.run_ops import export_tables
+
+    if layout not in ("files", "imagefolder"):
+        fail("--layout: must be files or imagefolder")
     registry = _registry(home)
     rid = registry.resolve(run_id)
-    for path in export_run(RunFolder(registry.runs_dir / rid), to):
+    folder = RunFolder(registry.runs_dir / rid)
+    staged = StagedExport(to)
+    err = Console(stderr=True)
+    note = None
+    try:
+        export_tables(folder, staged)
+        try:
+            from alss_tui.runner.model_export import export_model
+            from alss_tui.runner.pool_open import drive
+            from alss_tui.runner.trained_model import open_trained
+
+            opening, predicting = DecodeBar(err, "decoding the pool"), DecodeBar(err, "predicting the pool")
+            try:
+                trained = open_trained(folder, registry.home, opening)
+            finally:
+                opening.close()
+            try:
+                drive(export_model(trained, staged, layout), predicting)
+            finally:
+                predicting.close()
+        except StoreError as exc:
+            if "no trained model yet" not in str(exc):
+                raise
+            note = f"{exc}; exported its labels, rounds and config"
+        written = staged.commit()
+    except BaseException:
+        staged.abort()
+        raise
+    shown = [p for p in written if p.parent == staged.dest]
+    for path in shown:
         print(path)
+    if len(written) > len(shown):
+        print(f"{len(written) - len(shown)} labelled images in {staged.dest}/<class>/")
+    if note:
+        err.print(f"[yellow]note:[/] {escape(note)}")
 
 
 def doctor(home: HomeOpt = None,

@@ -10,10 +10,11 @@ from typing import Any
 
 from alss_tui.config import RunConfig
 from alss_tui.errors import StoreError
+from alss_tui.store.export_files import StagedExport
 from alss_tui.store.history import load_history
 from alss_tui.store.locks import is_held
 from alss_tui.store.registry import Registry, registry_fields
-from alss_tui.store.run_folder import RunFolder, atomic_write_bytes
+from alss_tui.store.run_folder import RunFolder
 
 
 def create_run(home: Path, cfg: RunConfig, **fields: Any) -> RunFolder:
@@ -58,12 +59,17 @@ def _review_paths(folder: RunFolder) -> dict[int, str]:
 
 def export_run(folder: RunFolder, dest: Path) -> list[Path]:
     """Write labels.csv, rounds.csv and config.toml into `dest`; returns the files written."""
+    staged = StagedExport(dest)
+    export_tables(folder, staged)
+    return staged.commit()
+
+
+def export_tables(folder: RunFolder, staged: StagedExport) -> None:
+    """Stage labels.csv, rounds.csv and config.toml of the run (renamed when the export commits)."""
     history = load_history(folder)
     cfg = folder.load_config()
     pool_paths = _review_paths(folder) if cfg.data.dataset == "folder" else None
     classes = history.classes
-    dest.mkdir(parents=True, exist_ok=True)
-    written = []
 
     labels = io.StringIO()
     w = csv.writer(labels)
@@ -82,7 +88,7 @@ def export_run(folder: RunFolder, dest: Path) -> list[Path]:
         if pool_paths is not None:
             row.insert(1, pool_paths.get(rec.item, ""))
         w.writerow(["" if v is None else v for v in row])
-    written.append(_write(dest / "labels.csv", labels.getvalue()))
+    staged.write_text("labels.csv", labels.getvalue())
 
     rounds = io.StringIO()
     w = csv.writer(rounds)
@@ -95,14 +101,8 @@ def export_run(folder: RunFolder, dest: Path) -> list[Path]:
         w.writerow([r["round"], r["labelled"], "" if r["accuracy"] is None else r["accuracy"],
                     round(r["seconds"], 3), round(phases.get("propose", 0.0), 4),
                     round(phases.get("task", 0.0), 3), round(phases.get("evaluate", 0.0), 3)])
-    written.append(_write(dest / "rounds.csv", rounds.getvalue()))
-    written.append(_write(dest / "config.toml", folder.config_path.read_text(encoding="utf-8")))
-    return written
-
-
-def _write(path: Path, text: str) -> Path:
-    atomic_write_bytes(path, text.encode("utf-8"))
-    return path
+    staged.write_text("rounds.csv", rounds.getvalue())
+    staged.write_text("config.toml", folder.config_path.read_text(encoding="utf-8"))
 
 
 def document_from_folder(folder: RunFolder) -> dict:

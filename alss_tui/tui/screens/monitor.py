@@ -16,7 +16,7 @@ from alss_tui.tui.widgets.curve_plot import CurvePlot
 from alss_tui.tui.widgets.latent_map import LEGEND, LatentMap
 
 PLOT_SECONDS = 1.0  # the fastest the curves are redrawn while events stream in
-ROUND_COLUMNS = ("round", "strategy", "added", "labelled", "accuracy", "classes added", "seconds")
+ROUND_COLUMNS = ("round", "strategy", "added", "labelled", "accuracy", "κ", "classes added", "seconds")
 SPLIT_COLUMN = {"validation": "val %", "test": "test %"}  # the accuracy column, once a round names its split
 
 
@@ -33,7 +33,8 @@ def class_balance(counts: dict[str, int], classes: tuple[str, ...]) -> str:
 def round_cells(row: RoundRow, classes: tuple[str, ...]) -> tuple[str, ...]:
     added = "-" if row.added is None else str(row.added) + (f" (-{row.rejected})" if row.rejected else "")
     return (str(row.round), row.strategy or "-", added, "-" if row.labelled is None else str(row.labelled),
-            "-" if row.accuracy is None else f"{100 * row.accuracy:.1f}%", class_balance(row.class_counts, classes),
+            "-" if row.accuracy is None else f"{100 * row.accuracy:.1f}%",
+            "-" if row.agreement is None else f"{row.agreement:.3f}", class_balance(row.class_counts, classes),
             "-" if row.seconds is None else f"{row.seconds:.1f}")
 
 
@@ -66,7 +67,8 @@ class MonitorScreen(Screen):
             yield ProgressBar(id="phase-progress", show_eta=True)
         with VerticalScroll(id="monitor-body"):
             with Grid(id="plots"):
-                yield CurvePlot("held-out accuracy (%)", "labelled images", percent=True, id="accuracy-plot")
+                yield CurvePlot("held-out accuracy and agreement κ (%)", "labelled images", percent=True,
+                                id="accuracy-plot")
                 yield CurvePlot("VAE loss", "epoch", id="vae-plot")
                 yield CurvePlot("task loss", "epoch (all rounds)", id="task-plot")
                 yield LatentMap(id="latent-map")
@@ -113,9 +115,10 @@ class MonitorScreen(Screen):
         if snap is None:
             return
         plot = self.query_one("#accuracy-plot", CurvePlot)
-        if snap.split:
-            plot.title = f"{snap.split} accuracy (%)"
-        plot.show([("accuracy", snap.accuracy)], markers=True)
+        # Beside the accuracy, the stopping signal (kappa x 100): it needs no labelled split, so a
+        # person's own folder, with no accuracy to show, still sees when more labels stop mattering.
+        plot.title = (f"{snap.split} accuracy and " if snap.split else "") + "agreement κ (%)"
+        plot.show([("accuracy", snap.accuracy), ("κ", snap.agreement)], markers=True)
         vae_plot = self.query_one("#vae-plot", CurvePlot)
         if "encoder" in snap.vae:
             vae_plot.title = "pool encoder and VAE loss"

@@ -52,6 +52,8 @@ class RunSnapshot:
     error: str | None
     curves_version: int
     split: str | None = None  # the held-out split the accuracies are on (None until a round is scored)
+    # The stopping signal: kappa against the previous round's predictions, x = labelled count.
+    agreement: Curve = Curve((), ())
 
 
 class RunState:
@@ -107,7 +109,7 @@ class RunState:
                 self.encoder[e.epoch] = e.losses["loss"]
             elif e.phase == "task" and finite_or_none(e.losses.get("loss")) is not None:
                 self.task[(e.round, e.epoch)] = e.losses["loss"]
-        elif isinstance(e, ev.Evaluated):
+        elif isinstance(e, (ev.Evaluated, ev.AgreementMeasured)):
             self.curves_version += 1
         elif isinstance(e, ev.LabelsRequested):
             self.phase, self.phase_round, self.done, self.total = "label", e.round, 0, e.count
@@ -133,8 +135,11 @@ class RunState:
         acc_points = sorted((r.labelled, r.accuracy) for r in fold.ordered()
                             if r.evaluated and r.accuracy is not None and r.labelled is not None)
         accuracy = Curve(tuple(float(p[0]) for p in acc_points), tuple(p[1] for p in acc_points))
+        kappa_points = sorted((r.labelled, r.agreement) for r in fold.ordered()
+                              if r.agreement is not None and r.labelled is not None)
+        agreement = Curve(tuple(float(p[0]) for p in kappa_points), tuple(p[1] for p in kappa_points))
         rounds = tuple(r.copy() for r in fold.ordered())
         split = next((r.split for r in reversed(rounds) if r.split), None)
         return RunSnapshot(self.run_id, self.version, fold.classes, fold.pool_size, self.phase, self.phase_round,
                            self.done, self.total, vae, task, accuracy, rounds, fold.finished, fold.error,
-                           self.curves_version, split)
+                           self.curves_version, split, agreement)
