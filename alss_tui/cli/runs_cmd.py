@@ -97,6 +97,7 @@ def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> N
     """A run's config, status, runner pid, per-round table and files."""
     from alss_tui import config as config_mod
     from alss_tui.store.history import load_history
+    from alss_tui.store.review import open_suspects
     from alss_tui.store.run_folder import RunFolder
     from alss_tui.store.status import live_status, runner_pid
 
@@ -118,7 +119,7 @@ def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> N
              "log": str(folder.log_path) if folder.log_path.exists() else None}
     if json_out:
         print(json.dumps({"id": rid, "name": cfg.name, "status": status, "pid": pid, "error": doc.get("error") or history.error,
-                          "stopped": history.finish_reason, "rounds": rounds, "config": config_mod.to_dict(cfg), "files": files,
+                          "stopped": history.finish_reason, "suspects_open": open_suspects(folder), "rounds": rounds, "config": config_mod.to_dict(cfg), "files": files,
                           "unreadable_event_lines": history.bad_lines}, indent=1))
         return
     from rich.console import Console
@@ -148,6 +149,10 @@ def show(run_id: RunIdArg, home: HomeOpt = None, json_out: JsonOpt = False) -> N
                       _kappa(r["agreement_mean"]), f"{r['selection_seconds'] or 0:.2f}", f"{r['seconds']:.1f}")
     console.print(table)
     console.print(stopping_line(cfg, history), highlight=False, markup=False)
+    suspects = open_suspects(folder)
+    if suspects is not None:
+        console.print(f"suspect labels: {suspects} open" + (f" (alss-tui review {rid}, then s)" if suspects else ""),
+                      highlight=False, markup=False)
     if history.bad_lines:
         console.print(f"[yellow]warning:[/] {history.bad_lines} unreadable line(s) in {folder.events_path} were skipped")
     for name, path in files.items():

@@ -27,6 +27,7 @@ LR_SCHEDULES = ("constant", "cosine")
 INDEX_KINDS = ("auto", "flat", "ivf", "hnsw")
 EVALUATION_SPLITS = ("test", "validation")
 STOP_RULES = ("budget", "stable")
+SUSPECT_MODES = ("auto", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,28 @@ class OracleConfig:
     # The named code is imported and run: only name code you trust.
     function: str = setting("", "oracle.kind = function: \"module:function\" labelling synthetic (si) images; "
                                 "imports and runs that code")
+    # For measuring the suspects queue: a simulated labeller who gets a fixed, seeded share of
+    # answers wrong, and who can look at the queue each round as a person would.
+    flip: float = setting(0.0, "simulated oracle: share of pool items whose answer is a wrong class (fixed per item, "
+                               "seeded)", low=0, high=1, high_open=True)
+    review_suspects: bool = setting(False, "simulated oracle: answer each round's suspect labels with the truth")
+
+
+@dataclass(frozen=True)
+class SuspectsConfig:
+    # After each round every labelled item is scored by models that did not train on it
+    # (k-fold, short training) and confident learning flags the labels they contradict
+    # (core/suspects.py). auto: when a person labels, or a simulated oracle flips labels.
+    find: str = setting("auto", "look for suspect labels after each round: auto (a person labels, or "
+                                "oracle.flip > 0), always or never", choices=SUSPECT_MODES)
+    folds: int = setting(3, "folds of the labelled set: each is scored by a model trained on the others", low=2,
+                         high=10)
+    steps: int = setting(200, "Adam steps each fold's model trains", low=1)
+    # On MNIST with 5 % of 400 simulated answers flipped (3 seeds, benchmarks/measure_suspects.py):
+    # half of the queue was flipped and 0.89 of the flipped items were queued at 0.5; margins of 0
+    # to 0.75 change that little, since confident learning's flags mostly have large margins.
+    threshold: float = setting(0.5, "smallest margin (suggested minus given class probability) that is queued",
+                               low=-1, high=1)
 
 
 @dataclass(frozen=True)
@@ -184,6 +207,7 @@ class RunConfig:
     task: TaskConfig = field(default_factory=TaskConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     oracle: OracleConfig = field(default_factory=OracleConfig)
+    suspects: SuspectsConfig = field(default_factory=SuspectsConfig)
 
     @property
     def rounds(self) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 from alss_tui.config.checks import validate
 from alss_tui.config.schema import Setting, leaves
-from alss_tui.config.sections import EncoderConfig, RunConfig
+from alss_tui.config.sections import EncoderConfig, RunConfig, SuspectsConfig
 from alss_tui.errors import ConfigError
 
 # Keys added after runs and benches were recorded, with the value every earlier run
@@ -28,7 +28,10 @@ ADDED_LATER = {"task.evaluate_on": "test", "task.class_balance": 0.0,
                **{f"encoder.{leaf.key}": leaf.default for leaf in leaves(EncoderConfig)},
                # stopping: every earlier run spent its budget; the signal is only recorded
                "sampling.stop": "budget", "sampling.stop_threshold": 0.99, "sampling.stop_window": 3,
-               "sampling.stop_sample": 1000}
+               "sampling.stop_sample": 1000,
+               # suspect labels: "auto" finds none for a simulated oracle that never errs (every earlier bench)
+               "oracle.flip": 0.0, "oracle.review_suspects": False,
+               **{f"suspects.{leaf.key}": leaf.default for leaf in leaves(SuspectsConfig)}}
 # Keys renamed after runs were recorded: old name -> (new name, old value -> new value).
 RENAMED = {"sampling.coreset_space": ("sampling.space", {"features": "penultimate", "latent": "latent"})}
 

@@ -7,6 +7,7 @@ The driver (runner, tests, benchmarks) decides when each step runs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Iterator
@@ -20,11 +21,13 @@ from torch import nn
 from alss_tui import config as config_mod
 from alss_tui.config import RunConfig
 from alss_tui.core.events import (
-    AgreementMeasured, CandidatesProposed, Candidate, Evaluated, Event, LabelsApplied, PhaseStarted, RoundFinished,
+    AgreementMeasured, CandidatesProposed, Candidate, Evaluated, Event, LabelsApplied, LabelsCorrected, PhaseStarted,
+    RoundFinished, SuspectsFound,
 )
 from alss_tui.core.latent_index import LatentIndex
 from alss_tui.core.pool_images import Images, PoolImages
 from alss_tui.core.representation import Representation
+from alss_tui.core import suspects as suspects_mod
 from alss_tui.core.stopping import StopSignal
 from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import LabelledSynthetic, Selection, SelectionState
@@ -79,6 +82,9 @@ class Engine:
         self.last_accuracy = float("nan")
         # The stopping signal: predictions on a fixed seeded sample of the pool, round after round.
         self.stop_signal = StopSignal(len(self.pool), cfg.sampling.stop_sample, self._seed("stop-set"))
+        # Suspect labels: the last round's queue, and the items a second look has settled.
+        self.suspects: list[suspects_mod.Suspect] = []
+        self.reviewed: set[int] = set()
 
     # --- derived facts ---------------------------------------------------------
 
@@ -286,6 +292,30 @@ class Engine:
                             {self.dataset.classes[c]: int(k) for c, k in enumerate(counts) if k},
                             tuple(int(i) for i in labels), tuple(labels.values()))
 
+    def correct_labels(self, round: int, corrections: dict[int, int | None]) -> Iterator[Event]:
+        """Second looks at labelled pool items (item -> its label now: the same one kept, another
+        relabelled, None rejected); the round's training then uses them. Other items are refused."""
+        items = sorted(corrections)
+        bad = [i for i in items if not (0 <= i < len(self.pool) and self.pool.labels[i] >= 0)]
+        if bad:
+            raise LabelError(f"round {round}: item {bad[0]} is not a labelled pool item")
+        wrong = {y for y in corrections.values() if y is not None and not 0 <= y < self.n_classes}
+        if wrong:
+            raise LabelError(f"round {round}: label {min(wrong)} is not a class (0-{self.n_classes - 1})")
+        previous = [int(self.pool.labels[i]) for i in items]
+        for i in items:
+            y = corrections[i]
+            if y is None:
+                self.pool.labels[i] = -1
+                self.pool.rejected[i] = True  # it was shown: it still counts against the budget
+            else:
+                self.pool.labels[i] = y
+            self.reviewed.add(i)
+        settled = set(items)
+        self.suspects = [s for s in self.suspects if s.item not in settled]
+        if items:
+            yield LabelsCorrected(round, tuple(items), tuple(corrections[i] for i in items), tuple(previous))
+
     def _recover_synthetic_seeds(self, images: list[np.ndarray], labels: list[int]) -> None:
         """A checkpoint from before synthetic images were seeds: it kept their pixels only.
 
@@ -388,6 +418,28 @@ class Engine:
                                 signal.stable(s.stop_window, s.stop_threshold))
 
     @property
+    def wants_suspects(self) -> bool:
+        s, o = self.cfg.suspects, self.cfg.oracle
+        return s.find == "always" or (s.find == "auto" and (o.kind == "human" or o.flip > 0))
+
+    def find_suspects(self, round: int) -> Iterator[Event]:
+        """Score every labelled pool item out of sample; queue the labels confidently contradicted."""
+        if not self.wants_suspects:
+            return
+        yield PhaseStarted("suspects", round, self.cfg.suspects.folds)
+        found: list[suspects_mod.Suspect] = []
+        for out in suspects_mod.find(self.new_task_model, self.inputs, self.pool.labels, self.reviewed, self.cfg,
+                                     round, self.device, self.n_classes):
+            if isinstance(out, list):
+                found = out
+            else:
+                yield out
+        self.suspects = found
+        yield SuspectsFound(round, tuple(s.item for s in found), tuple(s.given for s in found),
+                            tuple(s.suggested for s in found), tuple(round_to(s.probability) for s in found),
+                            tuple(round_to(s.given_probability) for s in found), int(self.pool.labelled_mask.sum()))
+
+    @property
     def accuracy_split(self) -> str | None:
         """The split `last_accuracy` was measured on (None: nothing held out)."""
         return None if math.isnan(self.last_accuracy) else self.cfg.task.evaluate_on
@@ -428,6 +480,8 @@ class Engine:
             "synthetic_rejected": self.synthetic_rejected,
             "history": [dict(h) for h in self.history],
             "stop_signal": self.stop_signal.state_dict(),
+            "suspects": [dataclasses.asdict(s) for s in self.suspects],
+            "reviewed": sorted(self.reviewed),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -463,4 +517,10 @@ class Engine:
         self.synthetic_rejected = int(state.get("synthetic_rejected", 0))
         self.history = [dict(h) for h in state["history"]]
         self.stop_signal.load_state_dict(state.get("stop_signal"))
+        self.suspects = [suspects_mod.Suspect(**s) for s in state.get("suspects", [])]
+        self.reviewed = {int(i) for i in state.get("reviewed", [])}
         self.last_accuracy = self.history[-1]["accuracy"] if self.history else math.nan
+
+
+def round_to(x: float, digits: int = 4) -> float:
+    return round(float(x), digits)

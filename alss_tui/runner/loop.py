@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import time
+
+import numpy as np
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -25,6 +27,7 @@ from alss_tui.config import to_dict
 from alss_tui.runner.oracle import Oracle
 from alss_tui.runner.review_material import review_material
 from alss_tui.store.jsonl import JsonlWriter
+from alss_tui.store.labels import LabelLog
 from alss_tui.store.run_folder import RunFolder
 
 KEEP_ROUND_CHECKPOINTS = 2
@@ -94,9 +97,13 @@ def run_loop(engine: Engine, oracle: Oracle, folder: RunFolder, emit: EventRecor
         labels = oracle.label(round_no, opened.selection.candidates, opened.selection.synthetic)
         phase_seconds["label"] = time.perf_counter() - start
         timed("label", engine.apply_labels(round_no, labels))
+        timed("label", engine.correct_labels(round_no, second_looks(engine, oracle, folder)))
         timed("task", engine.train_task(round_no))
         timed("evaluate", engine.evaluate(round_no))
         timed("agreement", engine.measure_agreement(round_no))
+        if engine.wants_suspects:
+            timed("suspects", engine.find_suspects(round_no))
+            write_suspects(engine, folder, round_no)
         for event in engine.finish_round(round_no, time.perf_counter() - round_start, phase_seconds):
             emit(event)
         _checkpoint(engine, folder, f"round-{round_no:03d}", emit, on_checkpoint)
@@ -152,6 +159,37 @@ def _write_review(engine: Engine, folder: RunFolder, round_no: int, selection, o
             if cand.get("seed_index") is not None:
                 cand["seed_path"] = os.path.abspath(paths[cand["seed_index"]])
     folder.write_review(round_no, document, review_material(engine, selection))
+
+
+def second_looks(engine: Engine, oracle: Oracle, folder: RunFolder) -> dict[int, int | None]:
+    """Decisions on suspect labels not applied yet: a person's (labels.jsonl), a simulated reviewer's."""
+    out: dict[int, int | None] = {}
+    labels = engine.pool.labels
+    for item, label in LabelLog(folder.labels_path).reviews().items():
+        if 0 <= item < len(labels) and labels[item] >= 0 and (item not in engine.reviewed or labels[item] != label):
+            out[item] = label
+    review = getattr(oracle, "review", None)
+    if review is not None:
+        out.update(review([s.item for s in engine.suspects if s.item not in out]))
+    return out
+
+
+def write_suspects(engine: Engine, folder: RunFolder, round_no: int) -> None:
+    """review/suspects.json + .npz: the queue as the Review screen shows it (given and suggested
+    label, their probabilities, the pixels; for folder pools the file)."""
+    paths = engine.dataset.pool_paths
+    candidates = []
+    for s in engine.suspects:
+        cand = {"item": s.item, "kind": "pool", "given": s.given, "prediction": s.suggested,
+                "probability": s.probability, "given_probability": s.given_probability}
+        if paths is not None:
+            cand["path"] = os.path.abspath(paths[s.item])
+        candidates.append(cand)
+    items = np.array([s.item for s in engine.suspects], dtype=np.int64)
+    pixels = engine.images.batch(items).numpy() if len(items) else np.zeros((0, *engine.dataset.shape), np.float32)
+    images = np.clip(np.rint(pixels * 255), 0, 255).astype(np.uint8)
+    folder.write_suspects({"round": round_no, "strategy": "suspects", "classes": list(engine.dataset.classes),
+                           "candidates": candidates}, {"items": items, "images": images})
 
 
 def cfg_strategy(engine: Engine, round_no: int) -> str:

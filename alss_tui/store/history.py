@@ -20,6 +20,10 @@ class LabelRecord:
     round: int
     strategy: str
     why: dict  # the candidate's reasons: seed, distance, losses, prediction, score
+    # A second look at the label (a suspect reviewed): "kept", "relabelled" or "rejected"; and the
+    # label first given when it changed.
+    second_look: str = ""
+    first_label: int | None = None
 
 
 @dataclass
@@ -61,6 +65,14 @@ def _label_records(rounds: list[RoundRecord]) -> dict[int, LabelRecord]:
                        for c in r.candidates}
         for item, label in zip(r.items, r.labels):
             out[item] = LabelRecord(item, label, r.round, r.strategy or "?", why_by_item.get(item, {}))
+        for item, label in zip(r.corrected_items, r.corrected_labels):
+            rec = out.get(item)
+            if rec is None or rec.label is None:
+                continue
+            look = "kept" if label == rec.label else ("rejected" if label is None else "relabelled")
+            first = rec.first_label if rec.first_label is not None else rec.label
+            out[item] = dataclasses.replace(rec, label=label, second_look=look,
+                                            first_label=first if look != "kept" else rec.first_label)
     return out
 
 

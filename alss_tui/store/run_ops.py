@@ -12,6 +12,7 @@ from alss_tui.config import RunConfig
 from alss_tui.errors import StoreError
 from alss_tui.store.export_files import StagedExport
 from alss_tui.store.history import load_history
+from alss_tui.store.labels import LabelLog
 from alss_tui.store.locks import is_held
 from alss_tui.store.registry import Registry, registry_fields
 from alss_tui.store.run_folder import RunFolder
@@ -57,6 +58,22 @@ def _review_paths(folder: RunFolder) -> dict[int, str]:
     return paths
 
 
+def with_pending_reviews(labels: dict, folder: RunFolder) -> dict:
+    """The run's labels with the second looks a person made that no round has applied yet (the run
+    waits, or finished): a relabel supersedes the label here too, marked pending."""
+    from alss_tui.store.history import LabelRecord
+
+    out = dict(labels)
+    for item, label in LabelLog(folder.labels_path).reviews().items():
+        rec = out.get(item)
+        if rec is None or rec.label is None or (rec.second_look and rec.label == label):
+            continue
+        look = "kept" if label == rec.label else ("rejected" if label is None else "relabelled")
+        out[item] = LabelRecord(rec.item, label, rec.round, rec.strategy, rec.why, f"{look} (pending)",
+                                rec.label if look != "kept" else rec.first_label)
+    return out
+
+
 def export_run(folder: RunFolder, dest: Path) -> list[Path]:
     """Write labels.csv, rounds.csv and config.toml into `dest`; returns the files written."""
     staged = StagedExport(dest)
@@ -74,17 +91,19 @@ def export_tables(folder: RunFolder, staged: StagedExport) -> None:
     labels = io.StringIO()
     w = csv.writer(labels)
     header = ["pool_index", "label", "class_name", "round", "labelled_by", "strategy", "seed_index",
-              "seed_label", "latent_distance", "loss_before", "loss_after", "model_prediction", "score"]
+              "seed_label", "latent_distance", "loss_before", "loss_after", "model_prediction", "score",
+              "second_look", "first_label"]
     if pool_paths is not None:
         header.insert(1, "path")
     w.writerow(header)
-    for rec in sorted(history.labels.values(), key=lambda r: (r.round, r.item)):
+    for rec in sorted(with_pending_reviews(history.labels, folder).values(), key=lambda r: (r.round, r.item)):
         why = rec.why
         name = classes[rec.label] if rec.label is not None and rec.label < len(classes) else ""
         row = [rec.item, "" if rec.label is None else rec.label, name if rec.label is not None else "rejected",
                rec.round, cfg.oracle.kind, rec.strategy, why.get("seed_index"), why.get("seed_label"),
                why.get("distance"), why.get("loss_before"), why.get("loss_after"), why.get("prediction"),
-               why.get("score")]
+               why.get("score"), rec.second_look,
+               "" if rec.first_label is None else classes[rec.first_label] if rec.first_label < len(classes) else rec.first_label]
         if pool_paths is not None:
             row.insert(1, pool_paths.get(rec.item, ""))
         w.writerow(["" if v is None else v for v in row])

@@ -133,6 +133,8 @@ class MonitorScreen(Screen):
         what = f" · {row.strategy} on {row.dataset}" if row else ""
         title = self.query_one("#monitor-title", Static)
         hint = " · [b]r[/] to label this round" if status == "awaiting-labels" else ""
+        if row is not None and row.suspects:
+            hint += f" · [b]{row.suspects}[/] suspect labels (r, then s)"
         title.update(f"{name}[dim]{self.run_id}[/]{what} · " + status_text(status).markup + hint
                      + (f" · [red]{snap.error}[/]" if snap.error else ""), layout=False)
 
