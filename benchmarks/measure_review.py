@@ -17,9 +17,10 @@ what the pixels show, and no model has to be trained to time the screen.
 
 --photos times page turns on a folder pool: every candidate is a 256 px JPEG on
 disk (the MNIST or digits image upscaled and tinted), the round keeps 64 px
-pixels as a 64 px training run would, and the screen draws the files. Page Down
-turns pages at each card layout (+ steps to larger cards); a turn is timed from
-the key to the first frame showing the new page.
+pixels as a 64 px training run would, and the screen draws the files. On the first
+layout (the photo layout) labels, rejects and undos are timed; then Page Down turns
+pages at each card layout (- steps to more cards, + to larger ones); a turn is timed
+from the key to the first frame showing the new page.
 """
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ KEYS = (["l"] * 12 + ["j"] * 4 + ["k"] * 2 + list("3141592653") + ["x"] * 3 + ["
         + ["l"] * 10 + [" "] * 5)  # moves, labels, rejects, undos (DEL = backspace), skips
 KEY_GAP = 0.6  # seconds between keys, so each key's frames are apart
 PAGE_DOWN = "\x1b[6~"
-PHOTO_KEYS = [PAGE_DOWN] * 6 + (["+"] + [PAGE_DOWN] * 5) * 3  # 5-6 page turns at each layout
+# At the first layout: label, reject, undo twice (the cursor stays on the page), twice; then
+# 5-6 page turns at each layout: - down to the most cards, + up to the largest (a - or + past
+# the end changes nothing and is reported as a key with no new frame).
+PHOTO_KEYS = (["1", "x", "\x7f", "\x7f"] * 2 + [PAGE_DOWN] * 6 + (["-"] + [PAGE_DOWN] * 5) * 4
+              + (["+"] + [PAGE_DOWN] * 5) * 4)
 PHOTO_SIDE, TRAIN_SIDE = 256, 64
 PHOTO_KEY_GAP = 1.5  # a large page of half blocks can take longer than KEY_GAP on a busy machine
 
@@ -281,8 +286,12 @@ def measure_photos(renderer: str, size: tuple[int, int]) -> None:
         print(f"  {cards:>2} cards a page, {len(times)} page turns (Page Down -> new page painted): wall median "
               f"{statistics.median(wall):.0f} ms (max {max(wall):.0f}), UI-thread CPU median "
               f"{statistics.median(cpu):.0f} ms (max {max(cpu):.0f})")
+    lat = keyed["latencies_ms"]
+    if lat:
+        print(f"  first layout ({keyed['cards']} cards a page), a label, reject or undo -> repaint, {len(lat)} keys: "
+              f"median {statistics.median(lat):.0f} ms, max {max(lat):.0f} ms")
     if keyed["relayouts_ms"]:
-        print("  + (larger cards) -> repainted, wall / UI CPU: " + ", ".join(
+        print("  - / + (more / larger cards) -> repainted, wall / UI CPU: " + ", ".join(
             f"{ms:.0f} / {cpu_ms:.0f} ms to {cards} a page" for cards, ms, cpu_ms in keyed["relayouts_ms"]))
     if keyed["missed"]:
         print(f"  no new frame within {PHOTO_KEY_GAP} s of {len(keyed['missed'])} keys: {keyed['missed']!r} "
@@ -307,11 +316,18 @@ def picture_costs(home: Path, run_id: str, renderer: str, size: tuple[int, int])
 
     review = load_review(RunFolder(home / "runs" / run_id), 1)
     grid = CandidateGrid(lambda k: (False, None))
+    grid.review = review
     grain = Grain(samples_per_cell(renderer), CELL_PIXELS)
+    grid.grain = grain
+    box = (size[0] - 2, size[1] - 4)  # the screen's padding and lines
+    layouts = grid.layouts(*box) if hasattr(grid, "layouts") else LAYOUTS
     out = []
-    for layout in range(len(LAYOUTS)):
-        grid.layout_index = layout
-        columns, rows, _, shape = grid.shape_for(size[0] - 2, size[1] - 4)  # the screen's padding and lines
+    for layout in layouts:
+        if hasattr(grid, "layouts"):
+            grid.card_layout = layout
+        else:  # a version before the photo layout
+            grid.layout_index = LAYOUTS.index(layout)
+        columns, rows, _, shape = grid.shape_for(*box)
         cards = columns * rows
         times = []
         for page in range(3):
