@@ -152,3 +152,12 @@ def test_a_run_waiting_for_a_person_says_how_to_label(home):
             await wait_for_text(pilot, app, "awaiting-labels", "r to label this round")
 
         _drive(home, scenario)
+
+
+def test_the_title_counts_open_suspect_labels(home):
+    install_run(home, suspects=4)
+
+    async def scenario(app, pilot):
+        await wait_for_text(pilot, app, "fixture", "4 suspect labels (r, then s)")
+
+    _drive(home, scenario, size=(140, 30))
