@@ -17,9 +17,10 @@ what the pixels show, and no model has to be trained to time the screen.
 
 --photos times page turns on a folder pool: every candidate is a 256 px JPEG on
 disk (the MNIST or digits image upscaled and tinted), the round keeps 64 px
-pixels as a 64 px training run would, and the screen draws the files. Page Down
-turns pages at each card layout (+ steps to larger cards); a turn is timed from
-the key to the first frame showing the new page.
+pixels as a 64 px training run would, and the screen draws the files. On the first
+layout (the photo layout) labels, rejects and undos are timed; then Page Down turns
+pages at each card layout (- steps to more cards, + to larger ones); a turn is timed
+from the key to the first frame showing the new page.
 """
 
 from __future__ import annotations
@@ -49,7 +50,13 @@ KEYS = (["l"] * 12 + ["j"] * 4 + ["k"] * 2 + list("3141592653") + ["x"] * 3 + ["
         + ["l"] * 10 + [" "] * 5)  # moves, labels, rejects, undos (DEL = backspace), skips
 KEY_GAP = 0.6  # seconds between keys, so each key's frames are apart
 PAGE_DOWN = "\x1b[6~"
-PHOTO_KEYS = [PAGE_DOWN] * 6 + (["+"] + [PAGE_DOWN] * 5) * 3  # 5-6 page turns at each layout
+PAGE_UP = "\x1b[5~"
+# At the first layout: label, reject, undo twice (the cursor stays on the page), twice; then
+# 5-6 page turns at each layout: - down to the most cards (Page Down), + up to the largest
+# (Page Up, back through the round). A - or + past the end changes nothing and is reported
+# as a key with no new frame.
+PHOTO_KEYS = (["1", "x", "\x7f", "\x7f"] * 2 + [PAGE_DOWN] * 6 + (["-"] + [PAGE_DOWN] * 5) * 3
+              + (["+"] + [PAGE_UP] * 5) * 4)
 PHOTO_SIDE, TRAIN_SIDE = 256, 64
 PHOTO_KEY_GAP = 1.5  # a large page of half blocks can take longer than KEY_GAP on a busy machine
 
@@ -88,7 +95,9 @@ def photo_folder(images: np.ndarray, folder: Path) -> tuple[list[str], np.ndarra
     return paths, np.stack(small)
 
 
-def make_round(home: Path, n: int, photos: Path | None = None) -> str:
+def make_round(home: Path, n: int, photos: Path | None = None, strategy: str = "snn") -> str:
+    """A round of n candidates waiting for a person; `snn` draws each beside a decoded image,
+    a strategy that is not latent (margin-sub, the default) draws it alone."""
     from alss_tui.config import OracleConfig, RunConfig
     from alss_tui.store.registry import Registry
     from alss_tui.store.run_folder import RunFolder
@@ -100,15 +109,19 @@ def make_round(home: Path, n: int, photos: Path | None = None) -> str:
     registry = Registry(home)
     folder = RunFolder.create(registry.runs_dir, replace(RunConfig(name=f"measure-{n}"),
                                                           oracle=OracleConfig(kind="human")))
-    candidates = [{"item": 10 * k, "kind": "pool", "seed_index": k, "seed_label": k % 10, "distance": 1.0 + k / n,
-                   "loss_before": 0.3, "loss_after": 2.1, "prediction": (k * 7) % 10, "score": None}
+    latent = strategy == "snn"
+    candidates = [{"item": 10 * k, "kind": "pool", "seed_index": k if latent else None,
+                   "seed_label": k % 10 if latent else None, "distance": 1.0 + k / n if latent else None,
+                   "loss_before": 0.3 if latent else None, "loss_after": 2.1 if latent else None,
+                   "prediction": (k * 7) % 10, "score": None if latent else 1.0 - k / n}
                   for k in range(n)]
     for cand, path in zip(candidates, paths or []):
         cand["path"] = path
-    folder.write_review(1, {"round": 1, "strategy": "snn", "classes": [str(i) for i in range(10)],
-                            "candidates": candidates},
-                        {"items": np.array([c["item"] for c in candidates]), "images": images[:n],
-                         "decoded": images[n: 2 * n], "seeds": images[n: 2 * n]})
+    arrays = {"items": np.array([c["item"] for c in candidates]), "images": images[:n]}
+    if latent:
+        arrays.update(decoded=images[n: 2 * n], seeds=images[n: 2 * n])
+    folder.write_review(1, {"round": 1, "strategy": strategy, "classes": [str(i) for i in range(10)],
+                            "candidates": candidates}, arrays)
     registry.upsert(folder.run_id, status="awaiting-labels", oracle="human", waiting_round=1)
     return folder.run_id
 
@@ -123,6 +136,8 @@ def child(home: str, run_id: str, log_path: str) -> None:
     log = open(log_path, "a", buffering=1)
 
     class TimedApp(AlssApp):
+        # Textual reads a relative CSS_PATH beside the module defining the class: this file.
+        CSS_PATH = str(Path(sys.modules[AlssApp.__module__].__file__).with_name(AlssApp.CSS_PATH))
         opened_logged = False
 
         def on_mount(self) -> None:
@@ -206,10 +221,10 @@ def run_in_pty(home: Path, run_id: str, renderer: str, size: tuple[int, int], ke
     opened = next(r for r in records if "opened" in r)
     latencies, turns, missed, relayouts = [], [], [], []
     page = next((p for t, p in frames if p[0] >= 0), (0, 0))
-    for key, t_key, t_next in zip(keys, sent, sent[1:] + [t + gap for t in sent[-1:]]):
+    for number, (key, t_key, t_next) in enumerate(zip(keys, sent, sent[1:] + [t + gap for t in sent[-1:]])):
         after = [(t, p) for t, p in frames if t_key < t < t_next]
         if not after:
-            missed.append(key)
+            missed.append((number, key))
             continue
         if after[-1][1] != page:  # the key turned the page (or changed the cards): new images
             new = after[-1][1]
@@ -240,10 +255,12 @@ def main() -> None:
     parser.add_argument("--renderer", default="cells", choices=["cells", "ascii", "sixel", "kitty"])
     parser.add_argument("--size", default="160x50", help="terminal columns x rows")
     parser.add_argument("--photos", action="store_true", help="a folder pool of 256 px JPEGs: page turns")
+    parser.add_argument("--strategy", default="snn", choices=["snn", "margin-sub"],
+                        help="--photos: snn draws each photo beside a decoded image, margin-sub alone")
     args = parser.parse_args()
     cols, rows = (int(x) for x in args.size.split("x"))
     if args.photos:
-        measure_photos(args.renderer, (cols, rows))
+        measure_photos(args.renderer, (cols, rows), args.strategy)
         return
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -263,26 +280,30 @@ def main() -> None:
           + ", ".join(f"{x:.0f} ms" for x in opened))
 
 
-def measure_photos(renderer: str, size: tuple[int, int]) -> None:
+def measure_photos(renderer: str, size: tuple[int, int], strategy: str = "snn") -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         _, source = candidate_images(1)
-        run_id = make_round(home, 256, photos=home / "photos")
+        run_id = make_round(home, 256, photos=home / "photos", strategy=strategy)
         making = picture_costs(home, run_id, renderer, size)
         keyed = run_in_pty(home, run_id, renderer, size, PHOTO_KEYS, gap=PHOTO_KEY_GAP)
         opened = [run_in_pty(home, run_id, renderer, size, [])["open_ms"] for _ in range(2)]
-    print(f"folder pool: 256 candidates, {PHOTO_SIDE} px JPEGs from {source}, {TRAIN_SIDE} px pixels in the round; "
+    print(f"folder pool: 256 {strategy} candidates, {PHOTO_SIDE} px JPEGs from {source}, {TRAIN_SIDE} px pixels in the round; "
           f"renderer: {renderer}; terminal {size[0]}x{size[1]}; load average {os.getloadavg()[0]:.2f}")
     by_cards: dict[int, list[tuple[float, float]]] = {}
     for cards, ms, cpu_ms in keyed["turns_ms"]:
         by_cards.setdefault(cards, []).append((ms, cpu_ms))
     for cards, times in by_cards.items():
         wall, cpu = [t[0] for t in times], [t[1] for t in times]
-        print(f"  {cards:>2} cards a page, {len(times)} page turns (Page Down -> new page painted): wall median "
+        print(f"  {cards:>2} cards a page, {len(times)} page turns (Page Down or Up -> new page painted): wall median "
               f"{statistics.median(wall):.0f} ms (max {max(wall):.0f}), UI-thread CPU median "
               f"{statistics.median(cpu):.0f} ms (max {max(cpu):.0f})")
+    lat = keyed["latencies_ms"]
+    if lat:
+        print(f"  first layout ({keyed['cards']} cards a page), a label, reject or undo -> repaint, {len(lat)} keys: "
+              f"median {statistics.median(lat):.0f} ms, max {max(lat):.0f} ms")
     if keyed["relayouts_ms"]:
-        print("  + (larger cards) -> repainted, wall / UI CPU: " + ", ".join(
+        print("  - / + (more / larger cards) -> repainted, wall / UI CPU: " + ", ".join(
             f"{ms:.0f} / {cpu_ms:.0f} ms to {cards} a page" for cards, ms, cpu_ms in keyed["relayouts_ms"]))
     if keyed["missed"]:
         print(f"  no new frame within {PHOTO_KEY_GAP} s of {len(keyed['missed'])} keys: {keyed['missed']!r} "
@@ -307,11 +328,18 @@ def picture_costs(home: Path, run_id: str, renderer: str, size: tuple[int, int])
 
     review = load_review(RunFolder(home / "runs" / run_id), 1)
     grid = CandidateGrid(lambda k: (False, None))
+    grid.review = review
     grain = Grain(samples_per_cell(renderer), CELL_PIXELS)
+    grid.grain = grain
+    box = (size[0] - 2, size[1] - 4)  # the screen's padding and lines
+    layouts = grid.layouts(*box) if hasattr(grid, "layouts") else LAYOUTS
     out = []
-    for layout in range(len(LAYOUTS)):
-        grid.layout_index = layout
-        columns, rows, _, shape = grid.shape_for(size[0] - 2, size[1] - 4)  # the screen's padding and lines
+    for layout in layouts:
+        if hasattr(grid, "layouts"):
+            grid.card_layout = layout
+        else:  # a version before the photo layout
+            grid.layout_index = LAYOUTS.index(layout)
+        columns, rows, _, shape = grid.shape_for(*box)
         cards = columns * rows
         times = []
         for page in range(3):

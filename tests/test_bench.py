@@ -164,6 +164,11 @@ def test_a_key_added_later_keeps_older_benches_ids_at_the_value_they_ran_with():
         body["sampling"].pop(key)
     body["vae"].pop("input")
     body.pop("encoder")
+    for key in ("stop", "stop_threshold", "stop_window", "stop_sample"):  # stopping came later
+        body["sampling"].pop(key)
+    for key in ("flip", "review_suspects"):  # and suspect labels
+        body["oracle"].pop(key)
+    body.pop("suspects")
     body["sampling"]["coreset_space"] = {"penultimate": "features"}[body["sampling"].pop("space")]
     recorded = hashlib.sha256(json.dumps({"config": body}, sort_keys=True).encode()).hexdigest()[:12]
     assert bench_id(cfg) == recorded

@@ -45,12 +45,19 @@ def test_a_live_runner_picks_the_submit_up_itself(home, monkeypatch):
     assert started == []
 
 
-def test_nothing_to_continue_from_is_left_to_the_person(home, monkeypatch):
+def test_a_run_killed_before_its_first_checkpoint_is_started_again_by_the_submit(home, monkeypatch):
+    # The first round is asked for while the VAE trains: a runner killed then leaves a waiting
+    # round and no checkpoint. The submit starts a runner, which begins again and finds the labels.
     started = started_runs(monkeypatch)
-    folder = make_waiting_run(home, n=3)  # never ran: no checkpoint
+    folder = make_waiting_run(home, n=3)
     with LabelLog(folder.labels_path) as log:
         log.submit(1, "keyboard", decisions={100: 3})
-    assert continue_after_submit(home, folder) == "stopped"
+    assert continue_after_submit(home, folder) == "started"
+    assert started == [folder.run_id]
+
+
+def test_a_run_that_did_not_stop_at_a_gate_is_left_to_the_person(home, monkeypatch):
+    started = started_runs(monkeypatch)
     finished = stopped_at_gate(home)
     with LabelLog(finished.labels_path) as log:
         log.submit(1, "keyboard", decisions={100: 3})

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from alss_tui.store.labels import LabelLog
+from alss_tui.store.registry import Registry
 from conftest import REPO, cli
 from review_helpers import make_waiting_run
 
@@ -27,6 +28,10 @@ def one_line_error(result, message):
 
 def test_label_from_csv_submits_the_waiting_round(home, tmp_path):
     folder = make_waiting_run(home, n=4)
+    # Its runner died while the person labelled (the registry says running, nobody holds the
+    # lock): the labels go in, and the command says how to continue. A run stopped at the gate
+    # (awaiting-labels) would get a runner started instead.
+    Registry(home).upsert(folder.run_id, status="running")
     csv = write_csv(tmp_path, "index,label\n100,3\n107,reject\n114,\n")
     result = cli("label", folder.run_id, "--from", str(csv))
     assert result.returncode == 0, result.stderr

@@ -13,7 +13,7 @@ from alss_tui.tui.dialogs.help import binding_rows
 from alss_tui.tui.dialogs.zoom import ZoomDialog
 from alss_tui.tui.review_pictures import Grain, PictureCache, fit
 from alss_tui.tui.screens.review import ReviewScreen
-from alss_tui.tui.widgets.candidate_grid import LAYOUTS
+from alss_tui.tui.widgets.candidate_grid import LAYOUTS, PHOTO_SAMPLES, PHOTOS
 
 from review_helpers import drive_review, make_waiting_run, review_app
 
@@ -30,9 +30,11 @@ def photo(kind: int, k: int, size=(128, 128)) -> Image.Image:
     return Image.fromarray(ground.astype(np.uint8))
 
 
-def photo_round(home, tmp_path, n=20, suffix=".jpg", run_id=None, size=(128, 128)):
-    """A waiting round whose candidates are files of a folder pool (saved pixels: 16 px)."""
-    folder = make_waiting_run(home, n=n, side=NPZ_SIDE, channels=3, classes=("disc", "bar"), run_id=run_id)
+def photo_round(home, tmp_path, n=20, suffix=".jpg", run_id=None, size=(128, 128), strategy="snn"):
+    """A waiting round whose candidates are files of a folder pool (saved pixels: 16 px); a latent
+    strategy (snn) shows each beside its decoded hard sample, another (margin-sub) alone."""
+    folder = make_waiting_run(home, n=n, side=NPZ_SIDE, channels=3, classes=("disc", "bar"), run_id=run_id,
+                              strategy=strategy)
     photos = tmp_path / "photos"
     photos.mkdir(exist_ok=True)
     json_path, _ = folder.review_paths(1)
@@ -62,6 +64,9 @@ def test_cards_draw_the_original_larger_as_the_layout_key_trades_cards_for_size(
 
     async def scenario(app, pilot):
         grid = app.screen.grid
+        assert grid.card_layout == PHOTOS and grid.capacity == 1  # on 130 x 40, two images a card: one card
+        await pilot.press("minus", "minus", "minus")  # to the most cards a page
+        await pilot.pause()
         await pilot.press("right", "right", "down")  # candidate 6 of a 4 x 3 page
         assert (grid.columns, grid.rows) == (4, 3) and grid.cursor == 6
         seen = []
@@ -93,6 +98,50 @@ def test_cards_draw_the_original_larger_as_the_layout_key_trades_cards_for_size(
     drive_review(home, folder.run_id, scenario)
 
 
+def _image_samples(card) -> tuple[int, int]:
+    """The samples (half blocks: 1 x 2 a cell) of the box the card's photo is drawn in."""
+    widget = card.query_one(".card-item")
+    return widget.size.width, 2 * widget.size.height
+
+
+@pytest.mark.parametrize("strategy", ["margin-sub", "snn"])
+def test_photos_open_with_cards_of_48_pixels_on_a_160x48_terminal(home, tmp_path, half_blocks, strategy):
+    """The first layout of a folder pool: the most cards a page with every photo at least 48 x 48
+    pixels; - gives more (smaller) cards, + larger ones, and back."""
+    folder, _ = photo_round(home, tmp_path, n=40, strategy=strategy)
+
+    async def scenario(app, pilot):
+        grid = app.screen.grid
+        assert grid.card_layout == PHOTOS
+        shown = [c for c in grid.cards() if c.display]
+        assert len(shown) == grid.capacity
+        for card in shown:
+            w, h = _image_samples(card)
+            assert w >= PHOTO_SAMPLES and h >= PHOTO_SAMPLES, (w, h)
+            pw, ph = card.pictures.item.content  # the square photo as drawn
+            assert pw >= PHOTO_SAMPLES and ph >= PHOTO_SAMPLES, (pw, ph)
+        first = grid.capacity
+        # One card more a row or a page would not leave 48 pixels: it is the most that does.
+        assert grid.photo_fit(*grid.size) == (grid.columns, grid.rows)
+        await pilot.press("minus")
+        await pilot.pause()
+        assert grid.capacity > first
+        assert min(min(_image_samples(c)) for c in grid.cards() if c.display) < PHOTO_SAMPLES
+        await pilot.press("plus")
+        await pilot.pause()
+        assert grid.capacity == first and grid.card_layout == PHOTOS
+        if strategy == "margin-sub":
+            await pilot.press("plus")
+            await pilot.pause()
+            assert grid.capacity < first
+        return first
+
+    first = drive_review(home, folder.run_id, scenario, size=(160, 48))
+    # On 160 x 48, photos alone: three cards of 48 x 78 pixels a page (not 20 of 25 x 24); each
+    # beside its decoded hard sample: one card, since two 48-pixel images need 101 columns.
+    assert first == (3 if strategy == "margin-sub" else 1)
+
+
 def test_the_zoom_draws_the_original_at_the_terminals_size(home, tmp_path, half_blocks):
     folder, candidates = photo_round(home, tmp_path, n=3)
 
@@ -116,6 +165,8 @@ def test_a_missing_or_unreadable_file_falls_back_to_the_saved_pixels_with_a_note
         fh.write(b"\xff\xd8 not a jpeg after all")
 
     async def scenario(app, pilot):
+        await pilot.press("minus", "minus", "minus")  # from the one-card photo layout to the most cards
+        await pilot.pause()
         cards = {c.index: c for c in app.screen.grid.cards()}
         notes = {k: c.query_one(".card-note") for k, c in cards.items()}
         assert [k for k, line in notes.items() if line.display] == [1, 2]
@@ -187,6 +238,20 @@ def test_review_screen_larger_cards_snapshot(snap_compare, home, tmp_path):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_review_screen_photo_layout_snapshot(snap_compare, home, tmp_path, half_blocks):
+    """The first layout of a folder pool on a 160 x 48 terminal: every photo at least 48 x 48 pixels."""
+    folder, _ = photo_round(home, tmp_path, n=7, suffix=".png", run_id="5eed0003", strategy="margin-sub")
+    app = review_app(home, folder.run_id)
+
+    async def run_before(pilot):
+        await pilot.pause()
+        grid = app.screen.grid
+        assert grid.card_layout == PHOTOS and all(min(_image_samples(c)) >= PHOTO_SAMPLES
+                                             for c in grid.cards() if c.display)
+
+    assert snap_compare(app, terminal_size=(160, 48), run_before=run_before)
 
 
 @pytest.mark.slow

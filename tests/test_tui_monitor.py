@@ -34,8 +34,9 @@ def test_a_recorded_run_shows_rounds_curves_and_map(home):
         await wait_for_text(pilot, app, "fixture", "finished", "snn on digits", "test accuracy",
                             "VAE loss", "task loss", "latent map · round 4 (snn)")
         last = _rounds(app).get_row_at(4)
-        assert last[:6] == ["4", "snn", "25", "140", "82.2%", "-"]  # "-": no pseudo-labels without task.semi
-        assert last[6].startswith("0:3 1:8")
+        # "-": no pseudo-labels without task.semi; κ: the fixture was recorded before the stopping signal
+        assert last[:7] == ["4", "snn", "25", "140", "82.2%", "-", "-"]
+        assert last[7].startswith("0:3 1:8")
 
     _drive(home, scenario)
 
@@ -152,3 +153,12 @@ def test_a_run_waiting_for_a_person_says_how_to_label(home):
             await wait_for_text(pilot, app, "awaiting-labels", "r to label this round")
 
         _drive(home, scenario)
+
+
+def test_the_title_counts_open_suspect_labels(home):
+    install_run(home, suspects=4)
+
+    async def scenario(app, pilot):
+        await wait_for_text(pilot, app, "fixture", "4 suspect labels (r, then s)")
+
+    _drive(home, scenario, size=(140, 30))

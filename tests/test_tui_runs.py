@@ -198,3 +198,14 @@ def test_ages_move_on_while_nothing_else_changes(home):
             app.screen._refresh_ages()
             await wait_for_text(pilot, app, "2h")
     asyncio.run(main())
+
+
+def test_open_suspect_labels_are_counted_beside_the_status(home):
+    install_run(home, suspects=3)
+    install_run(home, "0badc0de", name="clean", suspects=0)
+
+    async def scenario(app, pilot):
+        await wait_for_text(pilot, app, "finished · 3 suspects", "clean")
+        assert "0 suspect" not in str(_table(app).get_row("0badc0de")[5])
+
+    _drive(home, scenario)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from alss_tui.cli import bench_cmd, dashboard_cmd, presets_cmd, review_cmd, run_cmd, runs_cmd
+from alss_tui.cli import bench_cmd, dashboard_cmd, predict_cmd, presets_cmd, review_cmd, run_cmd, runs_cmd
 from alss_tui.cli.console import fail
 from alss_tui.errors import AlssError
 
@@ -27,6 +27,7 @@ review_cmd.register(app)
 dashboard_cmd.register(app)
 bench_cmd.register(app)
 presets_cmd.register(app)
+predict_cmd.register(app)
 
 
 def _print_version(value: bool) -> None:

@@ -111,11 +111,15 @@ def _execute(folder, json_out: bool, resume: bool = False, engine=None, registry
     if json_out:
         doc = {"run_id": folder.run_id, "config": to_dict(cfg), "rounds": rows, "folder": str(folder.path),
                "labelled": engine.labelled_count, "accuracy": finite_or_none(engine.last_accuracy),
-               "split": engine.accuracy_split,
+               "split": engine.accuracy_split, "stopped": engine.stop_reason or "budget",
                "seconds": round(time.perf_counter() - start, 3)}
         print(json.dumps(doc, indent=2))
     elif not quiet:
         console.print(_table(folder.run_id, cfg.name, rows))
+        if engine.stop_reason == "stable":
+            console.print(f"stopped early at {engine.shown_count} of {cfg.sampling.budget} labels: the mean kappa "
+                          f"of the last {cfg.sampling.stop_window} rounds' predictions reached "
+                          f"{cfg.sampling.stop_threshold} (sampling.stop = stable)")
         console.print(f"run folder: {folder.path}")
 
 
@@ -134,7 +138,7 @@ def _round_rows(folder) -> list[dict]:
     from alss_tui.store.history import load_history
 
     return [{"round": r["round"], "labelled": r["labelled"], "accuracy": r["accuracy"], "split": r["split"],
-             "seconds": round(r["seconds"], 3),
+             "agreement": r["agreement"], "agreement_mean": r["agreement_mean"], "seconds": round(r["seconds"], 3),
              "phase_seconds": {k: round(v, 3) for k, v in r.get("phase_seconds", {}).items()}}
             for r in load_history(folder).round_rows]
 

@@ -11,7 +11,7 @@ from alss_tui.config.schema import Leaf, Setting, leaves
 from alss_tui.config.sections import (
     CHANNELS, DATASETS, DEVICES, ENCODER_METHODS, EVALUATION_SPLITS, HEADS, INDEX_KINDS, LR_SCHEDULES,
     MODEL_TRAINING, ORACLES, SEED_CHOICES, SPACES, VAE_INPUTS, DataConfig, EncoderConfig, OracleConfig,
-    RunConfig, SamplingConfig, TaskConfig, VaeConfig,
+    RunConfig, SamplingConfig, SuspectsConfig, TaskConfig, VaeConfig,
 )
 from alss_tui.config.strategies import STRATEGIES, STRATEGY_NAMES, StrategyDecl, strategy
 from alss_tui.config.toml_io import (
@@ -24,7 +24,7 @@ __all__ = [
     "ADDED_LATER", "CHANNELS", "ENCODER_METHODS", "EncoderConfig", "HEADS", "MODEL_TRAINING", "SPACES",
     "VAE_INPUTS", "ConfigError", "DATASETS", "DEVICES", "DataConfig",
     "EVALUATION_SPLITS", "INDEX_KINDS", "LR_SCHEDULES", "Leaf", "ORACLES", "OracleConfig", "RunConfig",
-    "SEED_CHOICES", "STRATEGIES", "STRATEGY_NAMES", "SamplingConfig", "Setting", "StrategyDecl", "TaskConfig",
+    "SEED_CHOICES", "STRATEGIES", "STRATEGY_NAMES", "SamplingConfig", "Setting", "SuspectsConfig", "StrategyDecl", "TaskConfig",
     "VaeConfig", "apply_overrides", "check_budget", "drop_added_later", "dumps", "fill_added_later",
     "from_dict", "leaves", "load", "problems", "strategy", "to_dict", "toml_value", "validate", "with_name",
 ]

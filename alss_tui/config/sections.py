@@ -29,6 +29,8 @@ INITIAL_STRATEGIES = ("random", "typiclust", "probcover")
 LR_SCHEDULES = ("constant", "cosine")
 INDEX_KINDS = ("auto", "flat", "ivf", "hnsw")
 EVALUATION_SPLITS = ("test", "validation")
+STOP_RULES = ("budget", "stable")
+SUSPECT_MODES = ("auto", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,17 @@ class SamplingConfig:
     switch_at: int = setting(200, "typiclust-margin: labels from which rounds pick by margin instead", low=1)
     purity: float = setting(0.95, "probcover: share of pure balls the ball radius keeps (the paper's alpha)",
                             low=0, high=1, low_open=True, high_open=True)
+    # Every round records the agreement (Cohen's kappa) of its model's predictions with the
+    # last round's on a fixed sample of the pool (core/stopping.py); "stable" stops when its
+    # mean over the last stop_window rounds reaches stop_threshold. 0.99 over 3 rounds is
+    # Bloodgood and Vijay-Shanker's (2009) and small-text's KappaAverage default.
+    stop: str = setting("budget", "when a run ends: budget (every label spent) or stable (the predictions "
+                                  "stopped changing)", choices=STOP_RULES)
+    stop_threshold: float = setting(0.99, "stop = stable: the mean kappa between consecutive rounds' predictions "
+                                          "that ends the run", low=0, high=1, low_open=True)
+    stop_window: int = setting(3, "stop = stable: consecutive kappas averaged", low=1)
+    stop_sample: int = setting(1000, "pool items (a fixed seeded sample) whose predictions are compared each "
+                                     "round", low=10)
 
 
 @dataclass(frozen=True)
@@ -191,6 +204,28 @@ class OracleConfig:
     # The named code is imported and run: only name code you trust.
     function: str = setting("", "oracle.kind = function: \"module:function\" labelling synthetic (si) images; "
                                 "imports and runs that code")
+    # For measuring the suspects queue: a simulated labeller who gets a fixed, seeded share of
+    # answers wrong, and who can look at the queue each round as a person would.
+    flip: float = setting(0.0, "simulated oracle: share of pool items whose answer is a wrong class (fixed per item, "
+                               "seeded)", low=0, high=1, high_open=True)
+    review_suspects: bool = setting(False, "simulated oracle: answer each round's suspect labels with the truth")
+
+
+@dataclass(frozen=True)
+class SuspectsConfig:
+    # After each round every labelled item is scored by models that did not train on it
+    # (k-fold, short training) and confident learning flags the labels they contradict
+    # (core/suspects.py). auto: when a person labels, or a simulated oracle flips labels.
+    find: str = setting("auto", "look for suspect labels after each round: auto (a person labels, or "
+                                "oracle.flip > 0), always or never", choices=SUSPECT_MODES)
+    folds: int = setting(3, "folds of the labelled set: each is scored by a model trained on the others", low=2,
+                         high=10)
+    steps: int = setting(200, "Adam steps each fold's model trains", low=1)
+    # On MNIST with 5 % of 400 simulated answers flipped (3 seeds, benchmarks/measure_suspects.py):
+    # half of the queue was flipped and 0.89 of the flipped items were queued at 0.5; margins of 0
+    # to 0.75 change that little, since confident learning's flags mostly have large margins.
+    threshold: float = setting(0.5, "smallest margin (suggested minus given class probability) that is queued",
+                               low=-1, high=1)
 
 
 @dataclass(frozen=True)
@@ -204,6 +239,7 @@ class RunConfig:
     task: TaskConfig = field(default_factory=TaskConfig)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     oracle: OracleConfig = field(default_factory=OracleConfig)
+    suspects: SuspectsConfig = field(default_factory=SuspectsConfig)
 
     @property
     def rounds(self) -> int:

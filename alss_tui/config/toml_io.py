@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from alss_tui.config.checks import validate
-from alss_tui.config.schema import Setting
-from alss_tui.config.sections import RunConfig
+from alss_tui.config.schema import Setting, leaves
+from alss_tui.config.sections import RunConfig, SuspectsConfig
 from alss_tui.errors import ConfigError
 
 # Keys added after runs and benches were recorded, with the value every earlier run
@@ -31,7 +31,13 @@ ADDED_LATER = {"task.evaluate_on": "test", "task.class_balance": 0.0,
                "sampling.switch_at": 200, "sampling.purity": 0.95,
                # the encoder as it came (its epochs default has moved since, by measurement)
                "encoder.method": "simclr", "encoder.epochs": 20, "encoder.batch_size": 256, "encoder.lr": 1e-3,
-               "encoder.temperature": 0.5, "encoder.projection_dim": 64, "encoder.min_crop": 0.5}
+               "encoder.temperature": 0.5, "encoder.projection_dim": 64, "encoder.min_crop": 0.5,
+               # stopping: every earlier run spent its budget; the signal is only recorded
+               "sampling.stop": "budget", "sampling.stop_threshold": 0.99, "sampling.stop_window": 3,
+               "sampling.stop_sample": 1000,
+               # suspect labels: "auto" finds none for a simulated oracle that never errs (every earlier bench)
+               "oracle.flip": 0.0, "oracle.review_suspects": False,
+               **{f"suspects.{leaf.key}": leaf.default for leaf in leaves(SuspectsConfig)}}
 # Keys renamed after runs were recorded: old name -> (new name, old value -> new value).
 RENAMED = {"sampling.coreset_space": ("sampling.space", {"features": "penultimate", "latent": "latent"})}
 

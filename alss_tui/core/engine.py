@@ -7,6 +7,7 @@ The driver (runner, tests, benchmarks) decides when each step runs.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Iterator
@@ -20,12 +21,15 @@ from torch import nn
 from alss_tui import config as config_mod
 from alss_tui.config import RunConfig
 from alss_tui.core.events import (
-    CandidatesProposed, Candidate, Evaluated, Event, LabelsApplied, PhaseStarted, PseudoLabelled, RoundFinished,
+    AgreementMeasured, CandidatesProposed, Candidate, Evaluated, Event, LabelsApplied, LabelsCorrected, PhaseStarted,
+    PseudoLabelled, RoundFinished, SuspectsFound,
 )
 from alss_tui.core.latent_index import LatentIndex
 from alss_tui.core.pool_images import Images, PoolImages
 from alss_tui.core.representation import Representation
 from alss_tui.core.semi import PIXEL_COMPONENTS, Graph, PseudoLabels, label_propagation, pixel_components, self_training
+from alss_tui.core import suspects as suspects_mod
+from alss_tui.core.stopping import StopSignal
 from alss_tui.core.strategies import get_strategy
 from alss_tui.core.strategies.base import LabelledSynthetic, Selection, SelectionState
 from alss_tui.core.synthetic import SyntheticImage, SyntheticSet
@@ -78,6 +82,11 @@ class Engine:
         self.pending_round: int | None = None
         self.history: list[dict] = []
         self.last_accuracy = float("nan")
+        # The stopping signal: predictions on a fixed seeded sample of the pool, round after round.
+        self.stop_signal = StopSignal(len(self.pool), cfg.sampling.stop_sample, self._seed("stop-set"))
+        # Suspect labels: the last round's queue, and the items a second look has settled.
+        self.suspects: list[suspects_mod.Suspect] = []
+        self.reviewed: set[int] = set()
 
     # --- derived facts ---------------------------------------------------------
 
@@ -94,6 +103,20 @@ class Engine:
     def finished(self) -> bool:
         return self.round >= 0 and (self.shown_count >= self.cfg.sampling.budget
                                     or len(self.pool.unlabelled_indices) == 0)
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the run ends now ("budget", "pool", or "stable" with sampling.stop = stable); None: go on."""
+        s = self.cfg.sampling
+        if self.round < 0:
+            return None
+        if len(self.pool.unlabelled_indices) == 0:
+            return "pool"
+        if self.shown_count >= s.budget:
+            return "budget"
+        if s.stop == "stable" and self.stop_signal.stable(s.stop_window, s.stop_threshold):
+            return "stable"
+        return None
 
     def _seed(self, *parts: object) -> int:
         return training.derive_seed(self.cfg.seed, *parts)
@@ -200,9 +223,14 @@ class Engine:
         want = s.initial if self.round < 0 else s.per_round
         return max(0, min(want, s.budget - self.shown_count, len(self.pool.unlabelled_indices)))
 
+    def needs_model(self, round: int) -> bool:
+        """Does proposing `round` need the representation, the VAE or a task model? The random first
+        round needs only the pool: the runner proposes it before anything trains."""
+        return round > 0
+
     def propose(self, round: int) -> Iterator[Event]:
         """Pick this round's candidates; round 0 is the random initial subset."""
-        if self.vae is None or not self.representation.ready:
+        if self.needs_model(round) and (self.vae is None or not self.representation.ready):
             raise RuntimeError("prepare_representation() and fit_vae() must run before propose()")
         n = self.round_size()
         rng = np.random.default_rng(self._seed("select", round))
@@ -271,6 +299,30 @@ class Engine:
         yield LabelsApplied(round, len(added), len(rejected), self.labelled_count,
                             {self.dataset.classes[c]: int(k) for c, k in enumerate(counts) if k},
                             tuple(int(i) for i in labels), tuple(labels.values()))
+
+    def correct_labels(self, round: int, corrections: dict[int, int | None]) -> Iterator[Event]:
+        """Second looks at labelled pool items (item -> its label now: the same one kept, another
+        relabelled, None rejected); the round's training then uses them. Other items are refused."""
+        items = sorted(corrections)
+        bad = [i for i in items if not (0 <= i < len(self.pool) and self.pool.labels[i] >= 0)]
+        if bad:
+            raise LabelError(f"round {round}: item {bad[0]} is not a labelled pool item")
+        wrong = {y for y in corrections.values() if y is not None and not 0 <= y < self.n_classes}
+        if wrong:
+            raise LabelError(f"round {round}: label {min(wrong)} is not a class (0-{self.n_classes - 1})")
+        previous = [int(self.pool.labels[i]) for i in items]
+        for i in items:
+            y = corrections[i]
+            if y is None:
+                self.pool.labels[i] = -1
+                self.pool.rejected[i] = True  # it was shown: it still counts against the budget
+            else:
+                self.pool.labels[i] = y
+            self.reviewed.add(i)
+        settled = set(items)
+        self.suspects = [s for s in self.suspects if s.item not in settled]
+        if items:
+            yield LabelsCorrected(round, tuple(items), tuple(corrections[i] for i in items), tuple(previous))
 
     def _recover_synthetic_seeds(self, images: list[np.ndarray], labels: list[int]) -> None:
         """A checkpoint from before synthetic images were seeds: it kept their pixels only.
@@ -391,6 +443,40 @@ class Engine:
         self.last_accuracy = acc
         yield Evaluated(round, self.labelled_count, acc, loss, recall, split=self.cfg.task.evaluate_on)
 
+    def measure_agreement(self, round: int) -> Iterator[Event]:
+        """The stopping signal: this round's predictions on the stop set against the last round's."""
+        assert self.model is not None
+        self.model.eval()
+        with torch.no_grad():
+            predictions = [self.model(x.to(self.device)).argmax(1).cpu().numpy()
+                           for x in self.inputs.inference_batches(order=self.stop_signal.items)]
+        s, signal = self.cfg.sampling, self.stop_signal
+        kappa = signal.observe(round, np.concatenate(predictions), self.n_classes)
+        yield AgreementMeasured(round, kappa, signal.mean(s.stop_window), s.stop_window, s.stop_threshold,
+                                signal.stable(s.stop_window, s.stop_threshold))
+
+    @property
+    def wants_suspects(self) -> bool:
+        s, o = self.cfg.suspects, self.cfg.oracle
+        return s.find == "always" or (s.find == "auto" and (o.kind == "human" or o.flip > 0))
+
+    def find_suspects(self, round: int) -> Iterator[Event]:
+        """Score every labelled pool item out of sample; queue the labels confidently contradicted."""
+        if not self.wants_suspects:
+            return
+        yield PhaseStarted("suspects", round, self.cfg.suspects.folds)
+        found: list[suspects_mod.Suspect] = []
+        for out in suspects_mod.find(self.new_task_model, self.inputs, self.pool.labels, self.reviewed, self.cfg,
+                                     round, self.device, self.n_classes):
+            if isinstance(out, list):
+                found = out
+            else:
+                yield out
+        self.suspects = found
+        yield SuspectsFound(round, tuple(s.item for s in found), tuple(s.given for s in found),
+                            tuple(s.suggested for s in found), tuple(round_to(s.probability) for s in found),
+                            tuple(round_to(s.given_probability) for s in found), int(self.pool.labelled_mask.sum()))
+
     @property
     def accuracy_split(self) -> str | None:
         """The split `last_accuracy` was measured on (None: nothing held out)."""
@@ -431,6 +517,9 @@ class Engine:
             "next_synthetic_id": self.next_synthetic_id,
             "synthetic_rejected": self.synthetic_rejected,
             "history": [dict(h) for h in self.history],
+            "stop_signal": self.stop_signal.state_dict(),
+            "suspects": [dataclasses.asdict(s) for s in self.suspects],
+            "reviewed": sorted(self.reviewed),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -465,4 +554,11 @@ class Engine:
             self._recover_synthetic_seeds(images, labels)
         self.synthetic_rejected = int(state.get("synthetic_rejected", 0))
         self.history = [dict(h) for h in state["history"]]
+        self.stop_signal.load_state_dict(state.get("stop_signal"))
+        self.suspects = [suspects_mod.Suspect(**s) for s in state.get("suspects", [])]
+        self.reviewed = {int(i) for i in state.get("reviewed", [])}
         self.last_accuracy = self.history[-1]["accuracy"] if self.history else math.nan
+
+
+def round_to(x: float, digits: int = 4) -> float:
+    return round(float(x), digits)

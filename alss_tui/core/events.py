@@ -136,12 +136,53 @@ class RoundFinished(Event):
 
 
 @dataclass(frozen=True)
+class SuspectsFound(Event):
+    """Labelled items whose label out-of-sample probabilities confidently contradict
+    (core/suspects.py), largest margin first; aligned tuples. None a person already reviewed."""
+
+    round: int
+    items: tuple[int, ...] = ()
+    given: tuple[int, ...] = ()
+    suggested: tuple[int, ...] = ()
+    probability: tuple[float, ...] = ()  # of the suggested class
+    given_probability: tuple[float, ...] = ()
+    scored: int = 0  # labelled items scored
+
+
+@dataclass(frozen=True)
+class LabelsCorrected(Event):
+    """Second looks at labelled items, applied before the round trains: each item's new label
+    (the same label: kept; null: rejected, no longer labelled) and the label it had."""
+
+    round: int
+    items: tuple[int, ...] = ()
+    labels: tuple[int | None, ...] = ()
+    previous: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgreementMeasured(Event):
+    """The stopping signal of a round (core/stopping.py): Cohen's kappa between this round's and
+    the previous round's predictions on the stop set, and its mean over the last `window` rounds."""
+
+    round: int
+    kappa: float | None  # None in round 0: nothing to compare with
+    mean: float | None  # None until `window` kappas exist
+    window: int = 3
+    threshold: float = 0.99
+    stable: bool = False  # mean >= threshold
+
+
+@dataclass(frozen=True)
 class RunFinished(Event):
     rounds: int
     labelled: int
     accuracy: float
     seconds: float
     split: str | None = None  # as RoundFinished.split
+    # Why it ended: "budget" (every label spent), "pool" (nothing left to label) or "stable"
+    # (sampling.stop = stable: the predictions stopped changing). Older logs read "budget".
+    reason: str = "budget"
 
 
 @dataclass(frozen=True)
@@ -153,7 +194,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
         RunStarted, PhaseStarted, Progress, EpochEnded, Evaluated, CandidatesProposed,
-        LabelsRequested, LabelsApplied, PseudoLabelled, RoundFinished, RunFinished, RunFailed,
+        LabelsRequested, LabelsApplied, LabelsCorrected, SuspectsFound, PseudoLabelled, AgreementMeasured,
+        RoundFinished, RunFinished, RunFailed,
     )
 }
 
@@ -170,7 +212,8 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     kwargs = {k: v for k, v in data.items() if k in names}
     if cls is CandidatesProposed:
         kwargs["candidates"] = tuple(Candidate(**c) for c in kwargs.get("candidates", ()))
-    for key in ("classes", "per_class_recall", "items", "labels"):
+    for key in ("classes", "per_class_recall", "items", "labels", "given", "suggested", "probability",
+                "given_probability", "previous"):
         if key in kwargs:
             kwargs[key] = tuple(kwargs[key])
     try:

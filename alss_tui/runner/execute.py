@@ -102,7 +102,7 @@ def _execute_locked(folder: RunFolder, listeners: Iterable[Listener], *, resume:
                     engine.load_state_dict(folder.load_checkpoint(path))
                 except (KeyError, ValueError, RuntimeError) as exc:
                     raise StoreError(f"{path}: does not fit this run ({exc})") from None
-        oracle = make_oracle(cfg.oracle, dataset.pool_truth, dataset.classes, folder)
+        oracle = make_oracle(cfg.oracle, dataset.pool_truth, dataset.classes, folder, cfg.seed)
         run_loop(engine, oracle, folder, recorder, resumed=resume)
         return engine
     except AwaitingLabels:

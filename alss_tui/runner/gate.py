@@ -28,8 +28,8 @@ def continue_after_submit(home: Path, folder: RunFolder) -> str:
 
     Returns "started"; "running" (a live or starting runner picks the submit up);
     "waiting" (the newest round is not submitted: nothing to continue yet); or
-    "stopped" (no runner, and the run did not stop at a gate or has no checkpoint
-    to continue from: `alss-tui run --resume` is the way on).
+    "stopped" (no runner, and the run did not stop at a gate: `alss-tui run --resume`
+    is the way on).
     """
     registry = Registry(home)
     with flocked(folder.path / LAUNCH_LOCK):
@@ -42,7 +42,10 @@ def continue_after_submit(home: Path, folder: RunFolder) -> str:
         round_no = latest_round(folder)
         if round_no is None or not LabelLog(folder.labels_path).round(round_no).is_submitted:
             return "waiting"
-        if status != "awaiting-labels" or folder.latest_checkpoint() is None:
+        # No checkpoint is fine: a first round is asked for before the VAE trains, so a runner killed
+        # during that training leaves a submitted round and nothing to resume from; the new runner
+        # starts from the beginning, proposes the same round and finds its labels.
+        if status != "awaiting-labels":
             return "stopped"
         launch(home, folder.run_id)
         return "started"

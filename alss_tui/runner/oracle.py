@@ -24,14 +24,27 @@ class Oracle(Protocol):
 
 
 class SimulatedOracle:
-    """Answers with the pool's hidden ground truth (benchmarks, the default demo)."""
+    """Answers with the pool's hidden ground truth (benchmarks, the default demo).
+
+    With `flip` > 0 it gets a fixed share of pool items wrong (the same items, the same wrong
+    class, in every run of that seed): a labeller who errs, for measuring the suspects queue.
+    With `review` it also takes a second look at the suspect labels each round, with the truth.
+    """
 
     name = "simulated"
 
-    def __init__(self, truth: np.ndarray | None):
+    def __init__(self, truth: np.ndarray | None, flip: float = 0.0, seed: int = 0, review: bool = False,
+                 n_classes: int = 0):
         if truth is None:
             raise ConfigError("oracle.kind: 'simulated' needs a dataset with known labels")
-        self.truth = truth
+        self.true_labels = np.asarray(truth)
+        classes = n_classes or (int(self.true_labels.max()) + 1 if len(self.true_labels) else 1)
+        self.truth = wrong_answers(self.true_labels, flip, seed, classes) if flip > 0 else self.true_labels
+        self.reviews = review
+
+    def review(self, items: list[int]) -> dict[int, int]:
+        """A second look at labelled items: the truth for each."""
+        return {int(i): int(self.true_labels[i]) for i in items} if self.reviews else {}
 
     def label(self, round, candidates, synthetic):
         out: dict[int, int | None] = {}
@@ -65,6 +78,17 @@ class FunctionOracle(SimulatedOracle):
             for c, y in zip(fake, answers):
                 out[c.item] = None if y is None else int(y)
         return out
+
+
+def wrong_answers(truth: np.ndarray, flip: float, seed: int, n_classes: int) -> np.ndarray:
+    """The truth with a seeded share `flip` of items answered as another class (fixed per item)."""
+    rng = np.random.default_rng([seed, 0x5EED, 25])
+    flipped = rng.random(len(truth)) < flip
+    k = max(2, n_classes)
+    shift = rng.integers(1, k, len(truth))
+    out = truth.copy()
+    out[flipped] = (truth[flipped] + shift[flipped]) % k
+    return out
 
 
 def load_function(spec: str):
@@ -127,10 +151,11 @@ def read_label_csv(path: Path, classes: tuple[str, ...]) -> dict[int, int | None
     return out
 
 
-def make_oracle(cfg: OracleConfig, truth: np.ndarray | None, classes: tuple[str, ...], folder=None) -> Oracle:
+def make_oracle(cfg: OracleConfig, truth: np.ndarray | None, classes: tuple[str, ...], folder=None,
+                seed: int = 0) -> Oracle:
     """The oracle the config asks for; `folder` (the run folder) is where a person's labels arrive."""
     if cfg.kind == "simulated":
-        return SimulatedOracle(truth)
+        return SimulatedOracle(truth, cfg.flip, seed, cfg.review_suspects, len(classes))
     if cfg.kind == "function":
         return FunctionOracle(truth, cfg.function)
     if cfg.kind == "file":

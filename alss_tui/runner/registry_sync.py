@@ -25,7 +25,11 @@ class RegistrySync:
             acc = event.accuracy if event.accuracy == event.accuracy else None  # NaN: nothing held out
             update(self.run_id, round=event.round, labelled=event.labelled, accuracy=acc,
                    split=event.split if acc is not None else None)
+        elif isinstance(event, ev.SuspectsFound):
+            update(self.run_id, suspects=len(event.items))
+        elif isinstance(event, ev.AgreementMeasured):
+            update(self.run_id, agreement=event.kappa, agreement_mean=event.mean)
         elif isinstance(event, ev.RunFinished):
-            update(self.run_id, status="finished", pid=None)
+            update(self.run_id, status="finished", pid=None, stopped=event.reason)
         elif isinstance(event, ev.RunFailed):
             update(self.run_id, status="failed", error=event.error, pid=None)

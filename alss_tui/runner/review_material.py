@@ -23,15 +23,19 @@ def review_material(engine: Engine, selection: Selection) -> dict[str, np.ndarra
     """images: what is to be labelled (pool image, or the synthetic one for SI); seeds: the seed
     image each latent candidate came from; decoded: the decoded ascended code (the hard sample)
     behind it; *_xy: latent-map positions (NaN for synthetic items)."""
-    assert engine.codes is not None and engine.vae is not None
     cands = selection.candidates
     images = [selection.synthetic[c.item] if c.kind == "synthetic" else engine.images.batch([c.item])[0].numpy()
               for c in cands]
     out = {"items": np.array([c.item for c in cands], dtype=np.int64),
            "images": _to_u8(np.stack(images)) if images else np.zeros((0, *engine.dataset.shape), np.uint8)}
     pool_items = np.array([c.item if c.kind != "synthetic" else -1 for c in cands], dtype=np.int64)
-    out["item_xy"] = np.where(pool_items[:, None] >= 0, engine.project(engine.codes[np.maximum(pool_items, 0)]),
-                              np.nan).astype(np.float32) if len(cands) else np.zeros((0, 2), np.float32)
+    # Before the VAE exists (a first round proposed while it trains) nothing has a map position
+    # yet: NaN, and the map places those items from latent/map.npz once it is written.
+    if engine.codes is None:
+        out["item_xy"] = np.full((len(cands), 2), np.nan, np.float32)
+    else:
+        out["item_xy"] = np.where(pool_items[:, None] >= 0, engine.project(engine.codes[np.maximum(pool_items, 0)]),
+                                  np.nan).astype(np.float32) if len(cands) else np.zeros((0, 2), np.float32)
     seeds = [c.seed_index for c in cands]
     if cands and all(s is not None for s in seeds):
         out["seed_items"] = np.array(seeds, dtype=np.int64)

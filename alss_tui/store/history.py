@@ -20,6 +20,10 @@ class LabelRecord:
     round: int
     strategy: str
     why: dict  # the candidate's reasons: seed, distance, losses, prediction, score
+    # A second look at the label (a suspect reviewed): "kept", "relabelled" or "rejected"; and the
+    # label first given when it changed.
+    second_look: str = ""
+    first_label: int | None = None
 
 
 @dataclass
@@ -31,6 +35,7 @@ class RunHistory:
     started: float | None = None
     last_event: float | None = None
     finished: bool = False
+    finish_reason: str | None = None  # why it finished: budget, pool or stable
     error: str | None = None
     vae_seconds: float | None = None
     bad_lines: int = 0
@@ -50,7 +55,8 @@ class RunHistory:
 def _row(r: RoundRecord) -> dict:
     return {"round": r.round, "labelled": r.labelled, "accuracy": r.accuracy, "split": r.split, "seconds": r.seconds,
             "phase_seconds": dict(r.phase_seconds), "selection_seconds": r.selection_seconds,
-            "pseudo": r.pseudo, "pseudo_accuracy": r.pseudo_accuracy}
+            "pseudo": r.pseudo, "pseudo_accuracy": r.pseudo_accuracy,
+            "agreement": r.agreement, "agreement_mean": r.agreement_mean}
 
 
 def _label_records(rounds: list[RoundRecord]) -> dict[int, LabelRecord]:
@@ -60,6 +66,14 @@ def _label_records(rounds: list[RoundRecord]) -> dict[int, LabelRecord]:
                        for c in r.candidates}
         for item, label in zip(r.items, r.labels):
             out[item] = LabelRecord(item, label, r.round, r.strategy or "?", why_by_item.get(item, {}))
+        for item, label in zip(r.corrected_items, r.corrected_labels):
+            rec = out.get(item)
+            if rec is None or rec.label is None:
+                continue
+            look = "kept" if label == rec.label else ("rejected" if label is None else "relabelled")
+            first = rec.first_label if rec.first_label is not None else rec.label
+            out[item] = dataclasses.replace(rec, label=label, second_look=look,
+                                            first_label=first if look != "kept" else rec.first_label)
     return out
 
 
@@ -73,6 +87,7 @@ def load_history(folder: RunFolder) -> RunHistory:
         started=fold.started,
         last_event=fold.last_event,
         finished=fold.finished,
+        finish_reason=fold.finish_reason,
         error=fold.error,
         vae_seconds=fold.vae_seconds,
         bad_lines=bad_json + fold.skipped,

@@ -7,6 +7,8 @@ One JSON object a line, never rewritten; a round's state is the fold of its line
     {"round": 3, "item": 17, "undo": true, "by": "keyboard", "at": ...}    take back the newest
                                                                            standing decision on 17
     {"round": 3, "submitted": true, "count": 42, "by": "keyboard", "at": ...}   the round is done
+    {"round": "suspects", "item": 17, "label": 2, "by": "keyboard", "at": ...}   a second look at a
+                                                                           labelled item: now class 2
 
 Decisions of a round form a stack, so undo walks back through the whole round
 (also after the screen was closed and reopened). The first submit line of a
@@ -25,6 +27,9 @@ from alss_tui.store.jsonl import JsonlWriter, read_all
 from alss_tui.store.locks import flocked
 
 LOCK_NAME = "labels.lock"
+# The second looks at suspect labels are decisions of their own "round": never submitted, each
+# applied by the runner before the next round trains (a relabel supersedes the item's label).
+SUSPECTS = "suspects"
 
 
 @dataclass(frozen=True)
@@ -139,8 +144,12 @@ class LabelLog:
     def records(self) -> list[dict]:
         return read_all(self.path)[0]
 
-    def round(self, round: int) -> RoundLabels:
+    def round(self, round: int | str) -> RoundLabels:
         return fold_round(self.records(), round)
+
+    def reviews(self) -> dict[int, int | None]:
+        """item -> its label after a second look (the same label: kept; None: rejected)."""
+        return self.round(SUSPECTS).current()
 
     def decide(self, round: int, item: int, label: int | None, by: str) -> Decision:
         decision = Decision(int(item), None if label is None else int(label), by, round_time())

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from alss_tui.errors import StoreError
-from alss_tui.store.labels import LabelLog
+from alss_tui.store.labels import SUSPECTS, LabelLog
 from alss_tui.store.run_folder import RunFolder
 
 _ROUND_FILE = re.compile(r"^r(\d{3,})\.json$")
@@ -22,7 +22,7 @@ _ROUND_FILE = re.compile(r"^r(\d{3,})\.json$")
 
 @dataclass
 class ReviewRound:
-    round: int
+    round: int | str  # a round number, or labels.SUSPECTS for the queue of suspect labels
     strategy: str
     classes: tuple[str, ...]
     # Candidate fields, in proposal order; folder pools add "path" (the candidate's own
@@ -81,11 +81,15 @@ def review_rounds(folder: RunFolder) -> list[int]:
 
 
 def load_review(folder: RunFolder, round: int) -> ReviewRound:
-    json_path, npz_path = folder.review_paths(round)
+    return _load_pair(folder, *folder.review_paths(round), round=round)
+
+
+def _load_pair(folder: RunFolder, json_path, npz_path, round: int | None = None) -> ReviewRound:
     try:
         doc = json.loads(json_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise StoreError(f"run {folder.run_id}: round {round} has no review") from None
+        what = f"round {round} has no review" if round is not None else f"{json_path.name} is missing"
+        raise StoreError(f"run {folder.run_id}: {what}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise StoreError(f"{json_path}: not a readable review ({exc.__class__.__name__})") from None
     try:
@@ -101,6 +105,27 @@ def load_review(folder: RunFolder, round: int) -> ReviewRound:
     if "images" not in arrays or len(arrays["images"]) != len(review.candidates):
         raise StoreError(f"{npz_path}: images do not match the {len(review.candidates)} candidates")
     return review
+
+
+def load_suspects(folder: RunFolder) -> ReviewRound | None:
+    """The newest queue of suspect labels as a review (its round is `labels.SUSPECTS`), or None."""
+    json_path, _ = folder.suspects_paths()
+    if not json_path.is_file():
+        return None
+    review = _load_pair(folder, *folder.suspects_paths())
+    return ReviewRound(SUSPECTS, review.strategy, review.classes, review.candidates, review.arrays)
+
+
+def open_suspects(folder: RunFolder) -> int | None:
+    """Suspects in the newest queue that nobody has taken a second look at; None: no queue."""
+    json_path, _ = folder.suspects_paths()
+    try:
+        items = {int(c["item"]) for c in json.loads(json_path.read_text(encoding="utf-8"))["candidates"]}
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"{json_path}: not a readable queue ({exc.__class__.__name__})") from None
+    return len(items - set(LabelLog(folder.labels_path).reviews()))
 
 
 def waits_for_person(folder: RunFolder) -> bool:

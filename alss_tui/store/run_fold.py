@@ -52,6 +52,15 @@ class RoundRecord:
     # Evaluated
     evaluated_on: str | None = None  # the held-out split scored ("test", or "validation" when tuning)
     recall: tuple[float, ...] = ()
+    # LabelsCorrected: second looks at earlier labels, applied before this round trained
+    corrected_items: tuple[int, ...] = ()
+    corrected_labels: tuple[int | None, ...] = ()
+    # SuspectsFound: labels queued for a second look after this round (None: not looked for)
+    suspects: int | None = None
+    # AgreementMeasured: the stopping signal (kappa against the previous round; its window mean)
+    agreement: float | None = None
+    agreement_mean: float | None = None
+    stable: bool = False
     # RoundFinished: the round's figures are final
     finished: bool = False
     seconds: float | None = None
@@ -94,6 +103,8 @@ class RunFold:
         self.last_event: float | None = None
         self.finished = False
         self.error: str | None = None
+        self.finish_reason: str | None = None  # RunFinished.reason: budget, pool or stable
+        self.suspects: ev.SuspectsFound | None = None  # the newest queue of suspect labels
         self.vae_seconds: float | None = None  # VAE training, from its phase start to encoding's
         self.skipped = 0  # records that were not events
         self._vae_started: float | None = None
@@ -124,7 +135,7 @@ class RunFold:
             self.last_event = t
         if isinstance(e, ev.RunStarted):
             self.classes, self.pool_size = tuple(e.classes), e.pool_size
-            self.finished, self.error = False, None
+            self.finished, self.error, self.finish_reason = False, None, None
         elif isinstance(e, ev.PhaseStarted):
             self._phase_started(e, t)
         elif isinstance(e, ev.CandidatesProposed):
@@ -148,8 +159,18 @@ class RunFold:
             r.seconds, r.phase_seconds = e.seconds, dict(e.phase_seconds or {})
             if e.split is not None:
                 r.evaluated_on = e.split
+        elif isinstance(e, ev.LabelsCorrected):
+            r = self._round(e.round)
+            r.corrected_items, r.corrected_labels = tuple(e.items), tuple(e.labels)
+        elif isinstance(e, ev.SuspectsFound):
+            self._round(e.round).suspects = len(e.items)
+            self.suspects = e
+        elif isinstance(e, ev.AgreementMeasured):
+            r = self._round(e.round)
+            r.agreement, r.agreement_mean = finite_or_none(e.kappa), finite_or_none(e.mean)
+            r.stable = bool(e.stable)
         elif isinstance(e, ev.RunFinished):
-            self.finished = True
+            self.finished, self.finish_reason = True, e.reason
         elif isinstance(e, ev.RunFailed):
             self.error = e.error
 

@@ -30,6 +30,19 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fsync_path(path.parent)
 
 
+def _write_pair(json_path: Path, npz_path: Path, document: dict, arrays: dict) -> None:
+    """A document and its pixels; pixels first, so a JSON that exists always has its images."""
+    import io
+    import json
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    atomic_write_bytes(npz_path, buf.getvalue())
+    atomic_write_bytes(json_path, json.dumps(document, indent=1).encode())
+
+
 @dataclass(frozen=True)
 class RunFolder:
     path: Path
@@ -78,16 +91,15 @@ class RunFolder:
     def write_review(self, round: int, document: dict, arrays: dict) -> None:
         """The round's candidates (JSON) and their pixels (NPZ); pixels first, so a
         JSON that exists always has its images."""
-        import io
-        import json
+        _write_pair(*self.review_paths(round), document, arrays)
 
-        import numpy as np
+    def suspects_paths(self) -> tuple[Path, Path]:
+        """(queue JSON, pixels NPZ) of the suspect labels found after the newest round."""
+        stem = self.review_dir / "suspects"
+        return stem.with_suffix(".json"), stem.with_suffix(".npz")
 
-        json_path, npz_path = self.review_paths(round)
-        buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
-        atomic_write_bytes(npz_path, buf.getvalue())
-        atomic_write_bytes(json_path, json.dumps(document, indent=1).encode())
+    def write_suspects(self, document: dict, arrays: dict) -> None:
+        _write_pair(*self.suspects_paths(), document, arrays)
 
     def write_latent_map(self, arrays: dict) -> None:
         import io

@@ -10,10 +10,12 @@ from typing import Any
 
 from alss_tui.config import RunConfig
 from alss_tui.errors import StoreError
+from alss_tui.store.export_files import StagedExport
 from alss_tui.store.history import load_history
+from alss_tui.store.labels import LabelLog
 from alss_tui.store.locks import is_held
 from alss_tui.store.registry import Registry, registry_fields
-from alss_tui.store.run_folder import RunFolder, atomic_write_bytes
+from alss_tui.store.run_folder import RunFolder
 
 
 def create_run(home: Path, cfg: RunConfig, **fields: Any) -> RunFolder:
@@ -56,33 +58,56 @@ def _review_paths(folder: RunFolder) -> dict[int, str]:
     return paths
 
 
+def with_pending_reviews(labels: dict, folder: RunFolder) -> dict:
+    """The run's labels with the second looks a person made that no round has applied yet (the run
+    waits, or finished): a relabel supersedes the label here too, marked pending."""
+    from alss_tui.store.history import LabelRecord
+
+    out = dict(labels)
+    for item, label in LabelLog(folder.labels_path).reviews().items():
+        rec = out.get(item)
+        if rec is None or rec.label is None or (rec.second_look and rec.label == label):
+            continue
+        look = "kept" if label == rec.label else ("rejected" if label is None else "relabelled")
+        out[item] = LabelRecord(rec.item, label, rec.round, rec.strategy, rec.why, f"{look} (pending)",
+                                rec.label if look != "kept" else rec.first_label)
+    return out
+
+
 def export_run(folder: RunFolder, dest: Path) -> list[Path]:
     """Write labels.csv, rounds.csv and config.toml into `dest`; returns the files written."""
+    staged = StagedExport(dest)
+    export_tables(folder, staged)
+    return staged.commit()
+
+
+def export_tables(folder: RunFolder, staged: StagedExport) -> None:
+    """Stage labels.csv, rounds.csv and config.toml of the run (renamed when the export commits)."""
     history = load_history(folder)
     cfg = folder.load_config()
     pool_paths = _review_paths(folder) if cfg.data.dataset == "folder" else None
     classes = history.classes
-    dest.mkdir(parents=True, exist_ok=True)
-    written = []
 
     labels = io.StringIO()
     w = csv.writer(labels)
     header = ["pool_index", "label", "class_name", "round", "labelled_by", "strategy", "seed_index",
-              "seed_label", "latent_distance", "loss_before", "loss_after", "model_prediction", "score"]
+              "seed_label", "latent_distance", "loss_before", "loss_after", "model_prediction", "score",
+              "second_look", "first_label"]
     if pool_paths is not None:
         header.insert(1, "path")
     w.writerow(header)
-    for rec in sorted(history.labels.values(), key=lambda r: (r.round, r.item)):
+    for rec in sorted(with_pending_reviews(history.labels, folder).values(), key=lambda r: (r.round, r.item)):
         why = rec.why
         name = classes[rec.label] if rec.label is not None and rec.label < len(classes) else ""
         row = [rec.item, "" if rec.label is None else rec.label, name if rec.label is not None else "rejected",
                rec.round, cfg.oracle.kind, rec.strategy, why.get("seed_index"), why.get("seed_label"),
                why.get("distance"), why.get("loss_before"), why.get("loss_after"), why.get("prediction"),
-               why.get("score")]
+               why.get("score"), rec.second_look,
+               "" if rec.first_label is None else classes[rec.first_label] if rec.first_label < len(classes) else rec.first_label]
         if pool_paths is not None:
             row.insert(1, pool_paths.get(rec.item, ""))
         w.writerow(["" if v is None else v for v in row])
-    written.append(_write(dest / "labels.csv", labels.getvalue()))
+    staged.write_text("labels.csv", labels.getvalue())
 
     rounds = io.StringIO()
     w = csv.writer(rounds)
@@ -95,14 +120,8 @@ def export_run(folder: RunFolder, dest: Path) -> list[Path]:
         w.writerow([r["round"], r["labelled"], "" if r["accuracy"] is None else r["accuracy"],
                     round(r["seconds"], 3), round(phases.get("propose", 0.0), 4),
                     round(phases.get("task", 0.0), 3), round(phases.get("evaluate", 0.0), 3)])
-    written.append(_write(dest / "rounds.csv", rounds.getvalue()))
-    written.append(_write(dest / "config.toml", folder.config_path.read_text(encoding="utf-8")))
-    return written
-
-
-def _write(path: Path, text: str) -> Path:
-    atomic_write_bytes(path, text.encode("utf-8"))
-    return path
+    staged.write_text("rounds.csv", rounds.getvalue())
+    staged.write_text("config.toml", folder.config_path.read_text(encoding="utf-8"))
 
 
 def document_from_folder(folder: RunFolder) -> dict:
@@ -116,9 +135,10 @@ def document_from_folder(folder: RunFolder) -> dict:
     if last is not None:
         accs = [r["accuracy"] for r in history.round_rows if r["accuracy"] is not None]
         doc.update(round=last["round"], labelled=last["labelled"], accuracy=last["accuracy"],
-                   best_accuracy=max(accs) if accs else None, split=last["split"])
+                   best_accuracy=max(accs) if accs else None, split=last["split"],
+                   agreement=last["agreement"], agreement_mean=last["agreement_mean"])
     if history.finished:
-        doc["status"] = "finished"
+        doc.update(status="finished", stopped=history.finish_reason)
     elif history.error is not None:
         doc.update(status="failed", error=history.error)
     elif cfg.oracle.kind == "human" and history.unlabelled_round is not None:

@@ -172,7 +172,7 @@ def run_cell(task: CellTask, vae_blob: bytes, checkpoint: tuple[str, bytes] | No
                     engine.load_state_dict(folder.load_checkpoint(path))
                 except (KeyError, ValueError, RuntimeError) as exc:
                     raise StoreError(f"{path.name}: does not fit this run ({exc})") from None
-            oracle = make_oracle(task.config.oracle, dataset.pool_truth, dataset.classes, folder)
+            oracle = make_oracle(task.config.oracle, dataset.pool_truth, dataset.classes, folder, task.config.seed)
             run_loop(engine, oracle, folder, mirror, resumed=checkpoint is not None)
             mirror.flush()
             return CellOutcome()

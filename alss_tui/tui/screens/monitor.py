@@ -10,19 +10,15 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
 from alss_tui.tui.state.latent_view import LatentPicture
 from alss_tui.tui.messages import RunUpdated
-from alss_tui.tui.state.run_state import RoundRow, RunSnapshot
+from alss_tui.tui.state.run_state import PHASE_NAMES, RoundRow, RunSnapshot
 from alss_tui.tui.status_style import status_text
 from alss_tui.tui.widgets.curve_plot import CurvePlot
 from alss_tui.tui.widgets.latent_map import LEGEND, LatentMap
 
 PLOT_SECONDS = 1.0  # the fastest the curves are redrawn while events stream in
-ROUND_COLUMNS = ("round", "strategy", "added", "labelled", "accuracy", "pseudo", "classes added", "seconds")
+ROUND_COLUMNS = ("round", "strategy", "added", "labelled", "accuracy", "pseudo", "κ", "classes added", "seconds")
 SPLIT_COLUMN = {"validation": "val %", "test": "test %"}  # the accuracy column, once a round names its split
-PHASE_NAMES = {"decode": "decoding the image folder", "encoder": "training the pool encoder",
-               "features": "computing the backbone's features", "vae": "training the VAE", "encode": "encoding the pool", "propose": "picking candidates",
-               "label": "labelling", "task": "training the classifier", "evaluate": "evaluating",
-               "starting": "starting", "waiting": "waiting for the runner", "finished": "finished",
-               "failed": "failed"}
+
 
 
 def class_balance(counts: dict[str, int], classes: tuple[str, ...]) -> str:
@@ -45,7 +41,7 @@ def round_cells(row: RoundRow, classes: tuple[str, ...]) -> tuple[str, ...]:
     added = "-" if row.added is None else str(row.added) + (f" (-{row.rejected})" if row.rejected else "")
     return (str(row.round), row.strategy or "-", added, "-" if row.labelled is None else str(row.labelled),
             "-" if row.accuracy is None else f"{100 * row.accuracy:.1f}%", pseudo_cell(row),
-            class_balance(row.class_counts, classes),
+            "-" if row.agreement is None else f"{row.agreement:.3f}", class_balance(row.class_counts, classes),
             "-" if row.seconds is None else f"{row.seconds:.1f}")
 
 
@@ -78,7 +74,8 @@ class MonitorScreen(Screen):
             yield ProgressBar(id="phase-progress", show_eta=True)
         with VerticalScroll(id="monitor-body"):
             with Grid(id="plots"):
-                yield CurvePlot("held-out accuracy (%)", "labelled images", percent=True, id="accuracy-plot")
+                yield CurvePlot("held-out accuracy and agreement κ (%)", "labelled images", percent=True,
+                                id="accuracy-plot")
                 yield CurvePlot("VAE loss", "epoch", id="vae-plot")
                 yield CurvePlot("task loss", "epoch (all rounds)", id="task-plot")
                 yield LatentMap(id="latent-map")
@@ -125,9 +122,10 @@ class MonitorScreen(Screen):
         if snap is None:
             return
         plot = self.query_one("#accuracy-plot", CurvePlot)
-        if snap.split:
-            plot.title = f"{snap.split} accuracy (%)"
-        plot.show([("accuracy", snap.accuracy)], markers=True)
+        # Beside the accuracy, the stopping signal (kappa x 100): it needs no labelled split, so a
+        # person's own folder, with no accuracy to show, still sees when more labels stop mattering.
+        plot.title = (f"{snap.split} accuracy and " if snap.split else "") + "agreement κ (%)"
+        plot.show([("accuracy", snap.accuracy), ("κ", snap.agreement)], markers=True)
         vae_plot = self.query_one("#vae-plot", CurvePlot)
         if "encoder" in snap.vae:
             vae_plot.title = "pool encoder and VAE loss"
@@ -142,6 +140,8 @@ class MonitorScreen(Screen):
         what = f" · {row.strategy} on {row.dataset}" if row else ""
         title = self.query_one("#monitor-title", Static)
         hint = " · [b]r[/] to label this round" if status == "awaiting-labels" else ""
+        if row is not None and row.suspects:
+            hint += f" · [b]{row.suspects}[/] suspect labels (r, then s)"
         title.update(f"{name}[dim]{self.run_id}[/]{what} · " + status_text(status).markup + hint
                      + (f" · [red]{snap.error}[/]" if snap.error else ""), layout=False)
 

@@ -23,12 +23,14 @@ from alss_tui.runner.gate import continue_after_submit
 from alss_tui.store.jsonl import JsonlReader
 from alss_tui.store.labels import LabelLog
 from alss_tui.store.registry import Registry
-from alss_tui.store.review import latest_round, load_review, pending_round, waits_for_person
+from alss_tui.store.labels import SUSPECTS
+from alss_tui.store.review import latest_round, load_review, load_suspects, open_suspects, pending_round, waits_for_person
 from alss_tui.store.run_folder import RunFolder
 from alss_tui.tui.dialogs.confirm import ConfirmDialog
 from alss_tui.tui.dialogs.label_picker import LabelPicker
 from alss_tui.tui.dialogs.zoom import ZoomDialog
 from alss_tui.tui.state.review_session import ReviewSession
+from alss_tui.tui.state.run_progress import RunProgress
 from alss_tui.tui.widgets.candidate_card import class_name
 from alss_tui.tui.widgets.candidate_grid import CandidateGrid
 from alss_tui.tui.widgets.text_line import TextLine
@@ -57,6 +59,7 @@ class ReviewScreen(Screen):
         Binding("z", "zoom", "zoom"),
         Binding("plus,equals_sign", "layout(1)", "bigger cards"),
         Binding("minus", "layout(-1)", "more cards"),
+        Binding("s", "suspects", "suspect labels"),
         Binding("escape,q", "close", "close"),
     ]
 
@@ -69,8 +72,10 @@ class ReviewScreen(Screen):
         self.requested_round = round
         self.label_log = LabelLog(self.folder.labels_path)
         self.session: ReviewSession | None = None
+        self._round_session: ReviewSession | None = None  # the round, kept while the suspects queue is open
         self.person_run = waits_for_person(self.folder)
         self._tail = JsonlReader(self.folder.labels_path)
+        self._progress = RunProgress(self.folder.events_path)  # what the run does while we wait for it
         self._opened = time.perf_counter()
 
     # --- layout -----------------------------------------------------------------
@@ -86,7 +91,7 @@ class ReviewScreen(Screen):
         yield TextLine("", id="review-hint")
         grid = CandidateGrid(self._decision_of, id="review-grid", reserve=(2, 4))  # padding; 4 lines
         if self.session is not None:
-            grid.review, grid.cursor = self.session.review, self.session.cursor  # composed ready to show
+            grid.set_review(self.session.review, self.session.cursor)  # composed ready to show
         yield grid
         yield TextLine("", id="review-status")
         yield Footer()
@@ -141,6 +146,12 @@ class ReviewScreen(Screen):
             hint.update("")
             return
         s = self.session
+        if s.round == SUSPECTS:
+            title.update(f"run {self.run_id} · suspect labels: the model, trained without them, confidently "
+                         f"disagrees · {len(s.undecided())} of {s.total} open · s: back to the round")
+            hint.update("keep: the given class's digit · relabel: another digit, or a (the model's class) · "
+                        "x reject · applied when the next round trains")
+            return
         picked = "initial random subset" if s.round == 0 else f"strategy {s.review.strategy}"
         mode = "view only" if s.read_only else "waiting for your labels"
         if s.state.is_submitted:
@@ -177,13 +188,16 @@ class ReviewScreen(Screen):
         page = f"page {self.grid.page + 1}/{self.grid.pages}"
         status = Text(f"{done}/{s.total} done", style="bold")
         status.append(f" · {labelled} labelled · {rejected} rejected · {pace_text} · {page}")
-        if not s.read_only and done == s.total:
+        if not s.read_only and done == s.total and s.round != SUSPECTS:
             status.append("  · all decided: enter submits", style="bold green")
         self.query_one("#review-status", TextLine).update(status)
 
     # --- actions ------------------------------------------------------------------
 
     def _after_decision(self, k: int | None, advance: bool = True) -> None:
+        if k is not None and self.session.round == SUSPECTS:
+            self._count_suspects()
+            self._show_title()
         if k is not None:
             self.grid.refresh_candidate(k)
             if advance:
@@ -278,6 +292,9 @@ class ReviewScreen(Screen):
 
     def action_submit(self) -> None:
         s = self.session
+        if s is not None and s.round == SUSPECTS:
+            self.notify("second looks need no submit: each applies when the next round trains", timeout=4)
+            return
         if s is None or s.read_only:
             return
         left = len(s.undecided())
@@ -324,7 +341,41 @@ class ReviewScreen(Screen):
         self._show_status()
 
     def action_close(self) -> None:
+        if self.session is not None and self.session.round == SUSPECTS:
+            self.action_suspects()  # esc leaves the queue first
+            return
         self.dismiss()
+
+    def action_suspects(self) -> None:
+        """Open the queue of suspect labels (again: back to the round)."""
+        if self.session is not None and self.session.round == SUSPECTS:
+            self.session, self._round_session = self._round_session, None
+            if self.session is None:
+                self._load(None)
+                return
+        else:
+            try:
+                queue = load_suspects(self.folder)
+            except AlssError as exc:
+                self.notify(str(exc), severity="error", timeout=5)
+                return
+            if queue is None or not queue.candidates:
+                self.notify("no suspect labels: none found yet (they are looked for after each round)", timeout=4)
+                return
+            self._round_session = self.session
+            self.session = ReviewSession(queue, self.label_log)
+            undecided = self.session.undecided()
+            self.session.move_to(undecided[0] if undecided else 0)
+        self.grid.set_review(self.session.review, self.session.cursor)
+        self._show_title()
+        self._show_status()
+
+    def _count_suspects(self) -> None:
+        """The Runs screen and `show` count open suspects: keep the registry's count current."""
+        try:
+            self.registry.upsert(self.run_id, suspects=open_suspects(self.folder))
+        except AlssError:
+            pass
 
     def on_candidate_grid_page_shown(self) -> None:
         self._show_status()
@@ -352,7 +403,22 @@ class ReviewScreen(Screen):
         except AlssError as exc:
             self.notify(str(exc), severity="error", timeout=5)
             return
+        if s is not None and s.round == SUSPECTS:
+            if waiting is not None and self._round_session is not None and self._round_session.read_only \
+                    and waiting != self._round_session.round:
+                self._round_session = None  # s goes back to the new round
+            return
         if waiting is not None and (s is None or (s.read_only and waiting != s.round)):
             self._load(waiting)
             self.app.bell()
             self.notify(f"round {waiting} is waiting for your labels", timeout=5)
+        elif s is None or s.read_only:
+            self._show_progress()
+
+    def _show_progress(self) -> None:
+        """Waiting for the next round: what the run is doing, and how far it is."""
+        try:
+            line = self._progress.poll()
+        except AlssError:
+            return
+        self.query_one("#review-hint", TextLine).update(f"next round when it is ready · {line}")

@@ -93,7 +93,10 @@ class RunsScreen(Screen):
         plain = (r.id, r.name[:18], r.strategy, r.dataset)
         val, test = (_pct(r.accuracy) if r.split == s else "-" for s in ("validation", "test"))
         numbers = ("-" if r.round is None else str(r.round), labels, val, test, age(now - r.created))
-        return (Text("✓" if r.id in self.marked else " ", style="bold"), *map(Text, plain), status_text(r.status),
+        status = status_text(r.status)
+        if r.suspects:  # open suspect labels beside the status: a column of zeros would push age off screen
+            status.append(f" · {r.suspects} suspect" + ("s" if r.suspects > 1 else ""), style="yellow")
+        return (Text("✓" if r.id in self.marked else " ", style="bold"), *map(Text, plain), status,
                 *(Text(n, justify="right") for n in numbers))
 
     def _refresh_ages(self) -> None:

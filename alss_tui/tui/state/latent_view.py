@@ -9,6 +9,7 @@ Review files are read once each and cached by round.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import zipfile
 from dataclasses import dataclass
@@ -118,5 +119,16 @@ class LatentView:
                    for r in rounds if round_no is not None and r < round_no]
         items = np.concatenate(earlier) if earlier else np.zeros(0, np.int64)
         items = items[(items >= 0) & (items < len(self.pool_xy))]
-        return LatentPicture(thin(self.pool_xy), self.pool_xy[items],
-                             self._rounds.get(round_no) if round_no is not None else None, rounds)
+        current = self._rounds.get(round_no) if round_no is not None else None
+        return LatentPicture(thin(self.pool_xy), self.pool_xy[items], self._placed(current), rounds)
+
+    def _placed(self, points: RoundPoints | None) -> RoundPoints | None:
+        """A round proposed before the VAE existed (the first round of a run that proposes it while
+        the VAE trains) has NaN positions: its pool items sit where the map puts them."""
+        if points is None or self.pool_xy is None or len(points.items) != len(points.item_xy) \
+                or not np.isnan(points.item_xy).all() or not len(points.items):
+            return points
+        items = points.items[(points.items >= 0) & (points.items < len(self.pool_xy))]
+        if len(items) != len(points.items):
+            return points
+        return dataclasses.replace(points, item_xy=self.pool_xy[items])

@@ -25,6 +25,7 @@ class RunRow:
     created: float
     error: str | None
     split: str | None = None  # the split accuracy and best_accuracy are on ("test", "validation")
+    suspects: int | None = None  # suspect labels waiting for a second look (None: not looked for)
 
     def matches(self, text: str) -> bool:
         """Every word of `text` appears in id, name, dataset, strategy, oracle or status."""
@@ -47,7 +48,7 @@ def load_rows(registry: Registry) -> list[RunRow]:
             status=live_status(RunFolder(registry.runs_dir / run_id), doc),
             round=doc.get("round"), labelled=doc.get("labelled"), budget=doc.get("budget"),
             accuracy=doc.get("accuracy"), best_accuracy=doc.get("best_accuracy"), split=accuracy_split(doc),
-            created=float(doc.get("created") or 0.0), error=doc.get("error")))
+            created=float(doc.get("created") or 0.0), error=doc.get("error"), suspects=doc.get("suspects")))
     return rows
 
 

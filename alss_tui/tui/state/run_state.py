@@ -17,6 +17,12 @@ from alss_tui.store.run_fold import RoundRecord, RunFold
 from alss_tui.tui.state.downsample import minmax_downsample
 
 PLOT_BUCKETS = 200  # points per curve handed to a plot (a plot is < 200 cells wide)
+# What each phase is called on screen (the Monitor, and the Review while it waits for a round).
+PHASE_NAMES = {"decode": "decoding the image folder", "encoder": "training the pool encoder",
+               "features": "computing the backbone's features", "vae": "training the VAE", "encode": "encoding the pool", "propose": "picking candidates",
+               "label": "labelling", "task": "training the classifier", "evaluate": "evaluating",
+               "starting": "starting", "waiting": "waiting for the runner", "finished": "finished",
+               "failed": "failed"}
 
 
 RoundRow = RoundRecord  # a row of the Monitor's rounds table is the fold's round record
@@ -46,6 +52,8 @@ class RunSnapshot:
     error: str | None
     curves_version: int
     split: str | None = None  # the held-out split the accuracies are on (None until a round is scored)
+    # The stopping signal: kappa against the previous round's predictions, x = labelled count.
+    agreement: Curve = Curve((), ())
 
 
 class RunState:
@@ -101,7 +109,7 @@ class RunState:
                 self.encoder[e.epoch] = e.losses["loss"]
             elif e.phase == "task" and finite_or_none(e.losses.get("loss")) is not None:
                 self.task[(e.round, e.epoch)] = e.losses["loss"]
-        elif isinstance(e, ev.Evaluated):
+        elif isinstance(e, (ev.Evaluated, ev.AgreementMeasured)):
             self.curves_version += 1
         elif isinstance(e, ev.LabelsRequested):
             self.phase, self.phase_round, self.done, self.total = "label", e.round, 0, e.count
@@ -127,8 +135,11 @@ class RunState:
         acc_points = sorted((r.labelled, r.accuracy) for r in fold.ordered()
                             if r.evaluated and r.accuracy is not None and r.labelled is not None)
         accuracy = Curve(tuple(float(p[0]) for p in acc_points), tuple(p[1] for p in acc_points))
+        kappa_points = sorted((r.labelled, r.agreement) for r in fold.ordered()
+                              if r.agreement is not None and r.labelled is not None)
+        agreement = Curve(tuple(float(p[0]) for p in kappa_points), tuple(p[1] for p in kappa_points))
         rounds = tuple(r.copy() for r in fold.ordered())
         split = next((r.split for r in reversed(rounds) if r.split), None)
         return RunSnapshot(self.run_id, self.version, fold.classes, fold.pool_size, self.phase, self.phase_round,
                            self.done, self.total, vae, task, accuracy, rounds, fold.finished, fold.error,
-                           self.curves_version, split)
+                           self.curves_version, split, agreement)

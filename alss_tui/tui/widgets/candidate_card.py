@@ -49,6 +49,9 @@ def class_name(classes: tuple[str, ...], label: int | None) -> str:
 def why_picked(review: ReviewRound, k: int) -> str:
     """One short line: the seed's label and the latent distance, or the strategy's score."""
     c = review.candidates[k]
+    if c.get("given") is not None:  # a suspect label: what was given against what the model says
+        return (f"given {class_name(review.classes, c['given'])} {100 * c.get('given_probability', 0):.0f}% · "
+                f"model {class_name(review.classes, c.get('prediction'))} {100 * c.get('probability', 0):.0f}%")
     parts = []
     if c.get("seed_label") is not None:
         parts.append(f"seed {class_name(review.classes, c['seed_label'])}")
@@ -59,11 +62,15 @@ def why_picked(review: ReviewRound, k: int) -> str:
     return " · ".join(parts) if parts else ("random pick" if review.round == 0 else review.strategy)
 
 
-def decision_text(classes: tuple[str, ...], decided: bool, label: int | None) -> Text:
+def decision_text(classes: tuple[str, ...], decided: bool, label: int | None, given: int | None = None) -> Text:
+    """`given`: a suspect's label so far (a decision equal to it keeps it)."""
     if not decided:
         return Text("· undecided", style="dim")
     if label is None:
         return Text("✗ rejected", style="bold red")
+    if given is not None:
+        return Text(f"✓ kept {class_name(classes, label)}" if label == given else
+                    f"→ relabelled {class_name(classes, label)}", style="bold green")
     return Text(f"→ {class_name(classes, label)}", style="bold green")
 
 
@@ -165,12 +172,12 @@ class CandidateCard(Widget):
         c = review.candidates[k]
         name = f"#{c['item']}" if c.get("kind") != "synthetic" else f"synthetic {c['item']}"
         head = Text(f"{name}", style="bold")
-        if c.get("prediction") is not None:
+        if c.get("prediction") is not None and c.get("given") is None:
             head.append(f"  pred {class_name(review.classes, c['prediction'])}")
         if c.get("suggestion") is not None:
             head.append(f"  fn {class_name(review.classes, c['suggestion'])}")
         return Text("\n").join([head, Text(why_picked(review, k), style="italic"),
-                                 decision_text(review.classes, decided, label)])
+                                 decision_text(review.classes, decided, label, c.get("given"))])
 
     def _set_decision_classes(self, decided: bool, label: int | None) -> None:
         self.set_class(decided and label is not None, "-labelled")

@@ -25,6 +25,12 @@ MIN_REGULAR_CARDS = 6  # fewer full-size cards than this fit: use compact ones
 # Cards per page, from many small to one large: None fits as many standard cards as the
 # screen holds (compact ones on a small screen); (columns, rows) stretch cards to fill it.
 LAYOUTS: tuple[tuple[int, int] | None, ...] = (None, (3, 2), (2, 1), (1, 1))
+# Photos (a folder pool's files) open with the most cards a page that still gives each image
+# at least this many of the renderer's samples across and down: at the standard size a
+# 160 x 48 terminal shows 20 cards of about 24 x 24 half-block pixels, too small to tell two
+# similar classes apart without first finding `+`.
+PHOTO_SAMPLES = 48
+PHOTOS = "photos"  # the layout that fits PHOTO_SAMPLES to the grid's size, wherever it sits
 
 
 class CandidateGrid(Widget):
@@ -53,7 +59,7 @@ class CandidateGrid(Widget):
         self.columns = 1
         self.rows = 1
         self.compact = False
-        self.layout_index = 0  # index into LAYOUTS
+        self.card_layout: tuple[int, int] | str | None = None  # an entry of LAYOUTS, or PHOTOS
         self.card_shape = CardShape()
         self.grain = Grain(samples_per_cell(), CELL_PIXELS)
         self.picture_cache = PictureCache()
@@ -72,6 +78,8 @@ class CandidateGrid(Widget):
         return list(self.query(CandidateCard))
 
     def set_review(self, review: ReviewRound, cursor: int = 0) -> None:
+        if self.review is None or self.photos(review) != self.photos(self.review):
+            self.card_layout = PHOTOS if self.photos(review) else None  # a person's choice stays otherwise
         self.review = review
         self._generation += 1
         self.picture_cache.clear()
@@ -113,6 +121,69 @@ class CandidateGrid(Widget):
     # --- layout -------------------------------------------------------------------
 
     @staticmethod
+    def photos(review: ReviewRound | None) -> bool:
+        """The candidates are files of a folder pool (drawn from the file at the card's size)."""
+        return review is not None and any(c.get("path") for c in review.candidates)
+
+    @staticmethod
+    def stretched(width: int, height: int, columns: int, rows: int) -> CardShape:
+        """The card of a (columns, rows) layout stretched over a grid of this size."""
+        return CardShape(max(COMPACT_WIDTH, (width - GUTTER * (columns - 1)) // columns),
+                         max(COMPACT_HEIGHT, height // rows))
+
+    def image_samples(self, shape: CardShape) -> tuple[int, int]:
+        """The renderer's samples (across, down) of one image box of a card of this shape."""
+        pair = self.review is not None and bool(self.review.candidates) and self.review.companion(0) is not None
+        w, h = shape.image_box(pair, False)
+        return w * self.grain.per_cell[0], h * self.grain.per_cell[1]
+
+    def _big_enough(self, shape: CardShape) -> bool:
+        return min(self.image_samples(shape)) >= PHOTO_SAMPLES
+
+    def photo_fit(self, width: int, height: int) -> tuple[int, int] | None:
+        """The most cards a page, fewer than the standard grid's, each image box at least
+        PHOTO_SAMPLES samples across and down (ties: the larger box); None when the standard
+        grid already gives that (a graphics terminal draws a cell's every pixel) or when not
+        even one card gets it."""
+        columns, rows, compact = self.fit(width, height)
+        if self._big_enough(CardShape(COMPACT_WIDTH, COMPACT_HEIGHT) if compact else CardShape()):
+            return None
+        best, best_key = None, None
+        for columns in range(1, max(1, width // COMPACT_WIDTH) + 1):
+            for rows in range(1, max(1, height // COMPACT_HEIGHT) + 1):
+                shape = self.stretched(width, height, columns, rows)
+                if not self._big_enough(shape):
+                    continue
+                key = (columns * rows, min(self.image_samples(shape)))
+                if best_key is None or key > best_key:
+                    best, best_key = (columns, rows), key
+        return best
+
+    def layouts(self, width: int, height: int) -> list[tuple[int, int] | str | None]:
+        """The layouts + and - step through at this size, most cards first. For photos the
+        photo fit takes its place by cards a page (a fixed layout of as many cards gives way)."""
+        if not self.photos(self.review):
+            return list(LAYOUTS)
+        fit = self.photo_fit(width, height)
+        if fit is None:
+            return list(LAYOUTS)
+        count = fit[0] * fit[1]
+        fixed = [(layout, layout[0] * layout[1]) for layout in LAYOUTS[1:] if layout[0] * layout[1] != count]
+        ordered = sorted([*fixed, (PHOTOS, count)], key=lambda pair: -pair[1])
+        return [None, *(layout for layout, _ in ordered)]
+
+    @property
+    def layout_index(self) -> int:
+        """Where the current layout is in the list + and - step through (at the grid's size)."""
+        options = self.layouts(*self._grid_size())
+        return options.index(self.card_layout) if self.card_layout in options else 0
+
+    def _grid_size(self) -> tuple[int, int]:
+        if self.size.width and self.size.height:
+            return self.size.width, self.size.height
+        return self.app.size.width - self.reserve[0], self.app.size.height - self.reserve[1]
+
+    @staticmethod
     def fit(width: int, height: int) -> tuple[int, int, bool]:
         """(columns, rows, compact) of standard cards for a grid of this size."""
         def count(w: int, h: int) -> tuple[int, int]:
@@ -127,14 +198,14 @@ class CandidateGrid(Widget):
 
     def shape_for(self, width: int, height: int) -> tuple[int, int, bool, CardShape]:
         """(columns, rows, compact, card shape) of the current layout in a grid of this size."""
-        chosen = LAYOUTS[self.layout_index]
+        chosen = self.card_layout
+        if chosen == PHOTOS:
+            chosen = self.photo_fit(width, height)  # None: no card gets that here; the standard grid
         if chosen is None:
             columns, rows, compact = self.fit(width, height)
             return columns, rows, compact, (CardShape(COMPACT_WIDTH, COMPACT_HEIGHT) if compact else CardShape())
         columns, rows = chosen
-        card = CardShape(max(COMPACT_WIDTH, (width - GUTTER * (columns - 1)) // columns),
-                         max(COMPACT_HEIGHT, height // rows))
-        return columns, rows, False, card
+        return columns, rows, False, self.stretched(width, height, columns, rows)
 
     def _set_shape(self, columns: int, rows: int, compact: bool, shape: CardShape) -> None:
         self.columns, self.rows, self.compact, self.card_shape = columns, rows, compact, shape
@@ -164,11 +235,13 @@ class CandidateGrid(Widget):
         await self.relayout()
 
     async def set_layout(self, layout: int) -> bool:
-        """Switch to LAYOUTS[layout] (clamped); False when it was already the layout."""
-        layout = max(0, min(len(LAYOUTS) - 1, layout))
+        """Switch to the layout at index `layout` of `layouts()` (clamped); False when it
+        was already the layout."""
+        options = self.layouts(*self._grid_size())
+        layout = max(0, min(len(options) - 1, layout))
         if layout == self.layout_index:
             return False
-        self.layout_index = layout
+        self.card_layout = options[layout]
         await self.relayout()
         return True
 
