@@ -65,13 +65,17 @@ def execute(folder: RunFolder, listeners: Iterable[Listener] = (), *, resume: bo
     try:
         with RunLock(folder.lock_path):
             return _execute_locked(folder, listeners, resume=resume, engine=engine, registry=registry)
-    except AwaitingLabels:
+    except AwaitingLabels as waiting:
         from alss_tui.runner.gate import continue_after_submit
+        from alss_tui.store.labels import LabelLog
 
         # A submit that landed while this process still held the lock found it held and
-        # left the restart to us.
-        home = registry.home if registry is not None else folder.path.parent.parent
-        continue_after_submit(home, folder)
+        # left the restart to us. Only a submit of the round this runner waits at: another
+        # submitted round (a later one, when a runner without a checkpoint starts over)
+        # would start a runner that stops here again, and again.
+        if LabelLog(folder.labels_path).round(waiting.round).is_submitted:
+            home = registry.home if registry is not None else folder.path.parent.parent
+            continue_after_submit(home, folder)
         raise
 
 
