@@ -160,33 +160,36 @@ def probcover_picks(x: np.ndarray, labelled: np.ndarray, available: np.ndarray, 
     return picks
 
 
-class TypiClust:
+class _InEmbedding:
+    """A strategy that picks from the pool's vectors in one space (sampling.space unless given)."""
+
+    def __init__(self, cfg: SamplingConfig | None = None, space: str | None = None):
+        self.cfg = cfg or SamplingConfig()
+        self.space = space or self.cfg.space
+
+    def select(self, state: SelectionState, n: int, rng: np.random.Generator) -> Selection:
+        x, passes = embedding(state, self.space)
+        return Selection(self.candidates(x, state, n, int(rng.integers(2 ** 31))), forward_passes=passes)
+
+    def candidates(self, x: np.ndarray, state: SelectionState, n: int, seed: int) -> list[Candidate]:
+        raise NotImplementedError
+
+
+class TypiClust(_InEmbedding):
     name = "typiclust"
 
-    def __init__(self, cfg: SamplingConfig | None = None, space: str | None = None):
-        self.cfg = cfg or SamplingConfig()
-        self.space = space or self.cfg.space
-
-    def select(self, state: SelectionState, n: int, rng: np.random.Generator) -> Selection:
-        x, passes = embedding(state, self.space)
-        seed = int(rng.integers(2 ** 31))
+    def candidates(self, x, state, n, seed):
         picks = typiclust_picks(x, state.pool.labelled_indices, state.pool.unlabelled_indices, n, seed)
-        return Selection([Candidate(item=i, score=t) for i, t in picks], forward_passes=passes)
+        return [Candidate(item=i, score=t) for i, t in picks]
 
 
-class ProbCover:
+class ProbCover(_InEmbedding):
     name = "probcover"
 
-    def __init__(self, cfg: SamplingConfig | None = None, space: str | None = None):
-        self.cfg = cfg or SamplingConfig()
-        self.space = space or self.cfg.space
-
-    def select(self, state: SelectionState, n: int, rng: np.random.Generator) -> Selection:
-        x, passes = embedding(state, self.space)
-        seed = int(rng.integers(2 ** 31))
+    def candidates(self, x, state, n, seed):
         delta = purity_radius(x, state.n_classes, self.cfg.purity, seed)
         picks = probcover_picks(x, state.pool.labelled_indices, state.pool.unlabelled_indices, n, delta)
-        return Selection([Candidate(item=i, score=g, distance=delta) for i, g in picks], forward_passes=passes)
+        return [Candidate(item=i, score=g, distance=delta) for i, g in picks]
 
 
 class TypicalThenMargin:
