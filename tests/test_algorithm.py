@@ -43,6 +43,7 @@ def trained():
     return engine
 
 
+@pytest.mark.slow
 def test_ascent_raises_the_task_loss_of_the_decoded_seed(trained):
     e = trained
     seeds = e.pool.labelled_indices[:32]
@@ -57,6 +58,7 @@ def test_ascent_raises_the_task_loss_of_the_decoded_seed(trained):
     assert result.forward_passes == 32 * 11 and result.backward_passes == 32 * 10
 
 
+@pytest.mark.slow
 def test_ascent_leaves_model_weights_alone(trained):
     e = trained
     before = [p.detach().clone() for p in e.model.parameters()]
@@ -183,6 +185,7 @@ def test_short_digits_run_beats_chance_by_a_wide_margin():
     assert acc[-1] > 0.6  # chance is 0.1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["snn", "random"])
 def test_same_config_and_seed_give_the_same_run(strategy):
     def one_run():
@@ -222,6 +225,7 @@ def test_apply_labels_refuses_items_that_were_not_proposed(trained):
     e.pending = None
 
 
+@pytest.mark.slow
 def test_state_dict_round_trip_resumes_identically():
     """Checkpoint after round 1, continue in a fresh engine: same picks as an uninterrupted run."""
     import io

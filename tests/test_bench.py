@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from alss_tui.bench.figures import largest_drop
 from conftest import REPO, cli
 
@@ -11,6 +13,7 @@ TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8"
         "--set", "sampling.initial=30", "--set", "sampling.per_round=30", "--set", "sampling.budget=90"]
 
 
+@pytest.mark.slow
 def test_bench_of_two_strategies_and_two_seeds_writes_a_well_formed_summary(home, tmp_path):
     png = tmp_path / "bench.png"
     res = cli("bench", "--strategies", "random,entropy-sub", "--seeds", "2", "--json", "--plot", str(png), *TINY)
@@ -83,6 +86,7 @@ def test_bench_of_two_strategies_and_two_seeds_writes_a_well_formed_summary(home
     assert result["labels"][0]["target"] == "0.50" and result["labels"][0]["entropy_sub_reached"].endswith("/2")
 
 
+@pytest.mark.slow
 def test_bench_table_and_bad_input(home):
     # A labelling function in the recipe (for si) does not stop a grid without si: cells
     # of other strategies get ground truth.
@@ -116,6 +120,7 @@ def test_bench_table_and_bad_input(home):
     assert "Traceback" not in no_split.stderr and len(no_split.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_bench_on_the_validation_split_never_scores_the_test_split(home):
     args = ["bench", "--strategies", "random,margin-sub", "--seeds", "1", "--evaluate-on", "validation",
             "--set", "data.validation_size=300", *TINY]
@@ -190,6 +195,7 @@ def test_recorded_benches_keep_their_ids_under_todays_config():
         assert bench_id(cfg) == doc["bench_id"], path.name
 
 
+@pytest.mark.slow
 def test_a_bench_with_a_pool_encoder_trains_it_once_per_seed_and_every_cell_gets_the_same_backbone(home):
     frozen = [*TINY, "--set", "task.train=head", "--set", "task.weights=pool", "--set", "encoder.epochs=1",
               "--set", "encoder.batch_size=64"]

@@ -50,6 +50,7 @@ def _run_started(home: Path, run_id: str) -> list[dict]:
     return [r for r in map(json.loads, lines) if r["type"] == "RunStarted"]
 
 
+@pytest.mark.slow
 def test_two_jobs_write_the_same_table_as_one_process(sequential, tmp_path):
     home = tmp_path / "home"
     doc = _bench(home, "--jobs", "2")
@@ -86,12 +87,14 @@ def _assert_some_cell_resumed(home: Path) -> None:
     assert sorted(r["status"] for r in _runs(home).values()) == ["finished"] * 4
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_replaced_and_its_cell_resumes_to_the_same_result(sequential, tmp_path):
     doc, _ = _bench_killing_a_worker(tmp_path / "home", "--jobs", "2")
     assert without_timings(doc) == sequential
     _assert_some_cell_resumed(tmp_path / "home")
 
 
+@pytest.mark.slow
 def test_a_failing_cell_ends_failed_and_the_grid_goes_on(tmp_path):
     home = tmp_path / "home"
     env = {"ALSS_HOME": str(home), "PYTHONPATH": os.pathsep.join(
@@ -113,6 +116,7 @@ def test_a_failing_cell_ends_failed_and_the_grid_goes_on(tmp_path):
     assert "1/2 runs done" in first, again.stderr  # the failed cell is retried: not done until it runs again
 
 
+@pytest.mark.slow
 def test_ray_local_instance_writes_the_same_table_and_retries_a_killed_worker(sequential, tmp_path):
     pytest.importorskip("ray")
     # --jobs 2 sizes the local instance: ray.init(num_cpus=2); Ray reruns the killed task (max_retries).

@@ -33,6 +33,7 @@ def test_presets_lists_built_in_and_saved(tmp_path):
     assert table.returncode == 0 and "digits-margin-sub" in table.stdout and "mine" in table.stdout
 
 
+@pytest.mark.slow
 def test_a_preset_name_runs_from_any_directory(home, tmp_path):
     result = cli("run", "digits-random", "--json", *TINY, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -40,6 +41,7 @@ def test_a_preset_name_runs_from_any_directory(home, tmp_path):
     assert doc["config"]["name"] == "digits-random" and doc["config"]["sampling"]["strategy"] == "random"
 
 
+@pytest.mark.slow
 def test_a_local_file_wins_over_a_preset_of_the_same_name(home, tmp_path):
     (tmp_path / "digits-random").write_text('name = "local"\n[sampling]\nstrategy = "entropy"\n')
     result = cli("run", "digits-random", "--json", *TINY, cwd=tmp_path)
@@ -54,6 +56,7 @@ def test_an_unknown_preset_is_one_line(home, tmp_path):
     assert len(lines) == 1 and "'digits-nope': no config file or preset" in lines[0] and "alss-tui presets" in lines[0]
 
 
+@pytest.mark.slow
 def test_run_without_a_config_uses_the_defaults(home, tmp_path):
     result = cli("run", "--json", *TINY, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -83,6 +86,7 @@ def test_a_home_that_cannot_be_created_is_one_line(tmp_path):
     assert len(lines) == 1 and "--home=" in lines[0] and "cannot create the folder" in lines[0]
 
 
+@pytest.mark.slow
 def test_resuming_a_finished_run_is_refused_with_one_line_and_the_log_is_untouched(home):
     import json
 

@@ -10,6 +10,7 @@ FAST = ["--set", "vae.epochs=2", "--set", "vae.width=16", "--set", "task.steps=4
         "--set", "sampling.initial=30", "--set", "sampling.per_round=20", "--set", "sampling.budget=70"]
 
 
+@pytest.mark.slow
 def test_run_json_reports_every_round_and_writes_the_run_folder(home):
     result = cli("run", "digits-snn", "--json", *FAST)
     assert result.returncode == 0, result.stderr
@@ -29,9 +30,17 @@ def test_run_json_reports_every_round_and_writes_the_run_folder(home):
 
 
 def test_run_table_output(home):
-    result = cli("run", "digits-random", *FAST)
-    assert result.returncode == 0, result.stderr
+    # In this process (the fast lane's run through the progress view); the others are subprocesses.
+    from typer.testing import CliRunner
+
+    from alss_tui.cli import app
+
+    result = CliRunner().invoke(app, ["run", "digits-random", *FAST])
+    assert result.exit_code == 0, result.output[-2000:]
     assert "test accuracy" in result.stdout and "labelled" in result.stdout
+    rows = [[cell.strip() for cell in line.split("│")[1:3]] for line in result.stdout.splitlines() if line.startswith("│")]
+    assert rows == [["0", "30"], ["1", "50"], ["2", "70"]]  # one row per round: its labelled count
+    assert "round 2: 70 labels" in result.stdout  # the progress view's line per round
 
 
 @pytest.mark.parametrize("args, message", [
@@ -40,6 +49,7 @@ def test_run_table_output(home):
     (["--set", "sampling.nope=1"], "sampling.nope: unknown key"),
     (["--set", "vae.epochs=lots"], "vae.epochs: expected an integer"),
 ])
+@pytest.mark.slow
 def test_bad_config_is_one_line_and_exit_1(home, args, message):
     result = cli("run", "digits-snn", *args)
     assert result.returncode == 1
@@ -54,6 +64,7 @@ def test_missing_config_file(home, tmp_path):
     assert result.returncode == 1 and "no such config file" in result.stderr
 
 
+@pytest.mark.slow
 def test_missing_mnist_files_name_the_path(home, tmp_path):
     result = cli("run", "mnist-snn", "--set", f"data.data_root={json.dumps(str(tmp_path))}")
     assert result.returncode == 1

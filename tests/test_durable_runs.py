@@ -61,6 +61,7 @@ def _wait_for(predicate, timeout=180.0):
     return False
 
 
+@pytest.mark.slow
 def test_kill_minus_9_mid_round_then_resume_matches_an_uninterrupted_run(home):
     reference = cli("run", "digits-snn", "--json", *LONG_ROUNDS)
     assert reference.returncode == 0, reference.stderr
@@ -98,6 +99,7 @@ def test_kill_minus_9_mid_round_then_resume_matches_an_uninterrupted_run(home):
     assert json.loads(cli("show", run_id, "--json").stdout)["status"] == "finished"
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_running_run_and_unknown_ids(home):
     assert "no run matches" in cli("run", "--resume", "nope").stderr
     started = cli("run", "digits-snn", "--detach", *ALIVE)
@@ -134,6 +136,7 @@ def finished_run(home, _finished_run_home):
     return run_id
 
 
+@pytest.mark.slow
 def test_export_writes_labels_with_reasons_rounds_and_config(home, finished_run, tmp_path):
     out = tmp_path / "export"
     assert cli("export", finished_run, "--to", str(out)).returncode == 0
@@ -149,6 +152,7 @@ def test_export_writes_labels_with_reasons_rounds_and_config(home, finished_run,
     assert "strategy = \"random\"" in (out / "config.toml").read_text()
 
 
+@pytest.mark.slow
 def test_damaged_files_give_one_line_and_lose_nothing(home, finished_run):
     folder = home / "runs" / finished_run
     # a torn last line in the event log: show still works and says so
@@ -206,6 +210,7 @@ def test_unknown_run_ids_are_one_line(home):
         assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_detached_runner_survives_its_terminal_hanging_up(home, tmp_path):
     """A shell (the 'terminal') starts a detached run and is hung up: the run goes on."""
     import subprocess

@@ -56,6 +56,7 @@ def test_a_person_s_first_round_is_asked_for_before_the_vae_s_last_epoch(home):
     assert picture.current.round == 0 and not np.isnan(picture.current.item_xy).any()
 
 
+@pytest.mark.slow
 def test_proposing_the_first_round_early_changes_no_pick_and_no_accuracy(home):
     """The loop against the engine driven in the old order (VAE, then round 0)."""
     from alss_tui.core.engine import Engine
@@ -176,6 +177,7 @@ def test_kill_minus_9_while_the_person_labels_loses_no_decision_and_training_res
     assert runner_pid(folder) is None
 
 
+@pytest.mark.slow
 def test_a_reviewer_who_submitted_early_sees_what_the_run_is_doing(home):
     from alss_tui.core.events import PhaseStarted, Progress
     from review_helpers import drive_review, make_waiting_run

@@ -98,6 +98,7 @@ def _float_arrays(obj, seen=None, depth=0):
         yield from _float_arrays(vars(obj), seen, depth + 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["snn", "margin", "coreset"])
 def test_a_memory_mapped_pool_is_streamed_never_copied_to_float(tmp_path, strategy):
     from dataclasses import replace
@@ -139,6 +140,7 @@ def test_a_guarded_pool_does_catch_a_whole_pool_read(tmp_path):
     assert pool[:10].dtype == np.uint8
 
 
+@pytest.mark.slow
 @needs_mnist
 @_same_environment()
 @pytest.mark.parametrize("strategy", streaming_figures.MNIST_STRATEGIES)
@@ -182,6 +184,7 @@ def test_inference_batches_shrink_as_images_grow():
     assert batch((3, 1024, 1024)) == 1
 
 
+@pytest.mark.slow
 def test_photo_sized_pools_are_read_one_small_batch_at_a_time(tmp_path):
     import torch
 

@@ -30,6 +30,7 @@ def _reader(home, stop_at, errors):
                 errors.value += 1
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_no_update_and_the_file_always_parses(tmp_path):
     ctx = mp.get_context("fork")
     errors = ctx.Value("i", 0)

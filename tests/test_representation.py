@@ -68,6 +68,7 @@ def test_a_pool_encoder_saved_and_loaded_by_path_gives_the_same_features_bit_for
     assert set(state) == {k for k in SmallCNN((1, 8, 8), 10, 16).state_dict() if not k.startswith("head.")}
 
 
+@pytest.mark.slow
 def test_imagenet_weights_are_read_from_the_torch_cache_or_named_with_how_to_get_them(tmp_path, monkeypatch):
     from torchvision.models import resnet18
 
@@ -163,6 +164,7 @@ KILLED_PASS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_kill_during_the_feature_pass_never_leaves_features_that_look_finished(tmp_path):
     cache = tmp_path / "cache"
     proc = subprocess.Popen([sys.executable, "-c", KILLED_PASS, str(cache), str(REPO / "tests")],

@@ -59,6 +59,7 @@ def cursor_card(grid):
     return card
 
 
+@pytest.mark.slow
 def test_cards_draw_the_original_larger_as_the_layout_key_trades_cards_for_size(home, tmp_path, half_blocks):
     folder, _ = photo_round(home, tmp_path, n=20, size=(160, 128))
 
@@ -104,6 +105,7 @@ def _image_samples(card) -> tuple[int, int]:
     return widget.size.width, 2 * widget.size.height
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["margin-sub", "snn"])
 def test_photos_open_with_cards_of_48_pixels_on_a_160x48_terminal(home, tmp_path, half_blocks, strategy):
     """The first layout of a folder pool: the most cards a page with every photo at least 48 x 48
@@ -142,6 +144,7 @@ def test_photos_open_with_cards_of_48_pixels_on_a_160x48_terminal(home, tmp_path
     assert first == (3 if strategy == "margin-sub" else 1)
 
 
+@pytest.mark.slow
 def test_the_zoom_draws_the_original_at_the_terminals_size(home, tmp_path, half_blocks):
     folder, candidates = photo_round(home, tmp_path, n=3)
 
@@ -158,6 +161,7 @@ def test_the_zoom_draws_the_original_at_the_terminals_size(home, tmp_path, half_
     drive_review(home, folder.run_id, scenario, size=(130, 50))
 
 
+@pytest.mark.slow
 def test_a_missing_or_unreadable_file_falls_back_to_the_saved_pixels_with_a_note(home, tmp_path, half_blocks):
     folder, candidates = photo_round(home, tmp_path, n=6)
     (tmp_path / "photos" / candidates[1]["path"].rsplit("/", 1)[1]).unlink()
@@ -301,6 +305,7 @@ def test_a_folder_run_records_each_candidates_file_and_the_review_draws_it(home,
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("renderer", ["kitty", "sixel"])
 def test_graphics_terminals_get_the_originals_pixels_at_the_cards_size(home, tmp_path, monkeypatch, renderer):
     from alss_tui.tui.widgets.pixel_image import CELL_PIXELS

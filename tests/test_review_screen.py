@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from alss_tui.store.labels import LabelLog
 from alss_tui.store.registry import Registry
 from alss_tui.tui.dialogs.confirm import ConfirmDialog
@@ -20,6 +22,7 @@ def status_text(screen):
     return str(screen.query_one("#review-status").render())
 
 
+@pytest.mark.slow
 def test_label_reject_undo_and_submit_with_the_keyboard(home):
     folder = make_waiting_run(home, n=6)
 
@@ -75,6 +78,7 @@ def test_reopening_shows_every_decision_and_undo_reaches_back(home):
     drive_review(home, folder.run_id[:4], scenario)  # a prefix is enough
 
 
+@pytest.mark.slow
 def test_accept_all_after_confirm_and_zoom(home):
     folder = make_waiting_run(home, n=5)
 
@@ -104,6 +108,7 @@ def test_accept_all_after_confirm_and_zoom(home):
     assert decisions(folder, 1).is_submitted
 
 
+@pytest.mark.slow
 def test_many_classes_use_the_type_to_filter_picker(home):
     classes = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
                "apple", "aquarium_fish")
@@ -144,6 +149,7 @@ def test_synthetic_candidates_are_labelled_like_pool_images(home):
     assert state.is_submitted and state.current() == {-1: 4, -2: None, -3: 3}
 
 
+@pytest.mark.slow
 def test_the_default_strategys_candidates_show_their_score_and_stand_alone(home):
     """entropy-sub (like the default, margin-sub) picks pool images by uncertainty: no seed, no decoded image."""
     folder = make_waiting_run(home, n=3, strategy="entropy-sub")
@@ -191,6 +197,7 @@ def test_a_round_submitted_elsewhere_turns_view_only_and_the_next_round_opens(ho
     assert [x["by"] for x in lines if x.get("submitted")] == ["other-dashboard"]
 
 
+@pytest.mark.slow
 def test_a_run_without_a_person_opens_view_only(home):
     folder = make_waiting_run(home, n=3, oracle="simulated")
 
@@ -222,6 +229,7 @@ def test_a_big_round_pages_through_with_one_page_of_cards(home):
     drive_review(home, folder.run_id, scenario)
 
 
+@pytest.mark.slow
 def test_review_screen_snapshot(snap_compare, home):
     """The grid, captions, decisions and counter as a person sees them (grey-shade images:
     a test has no terminal to ask for graphics). Update with --snapshot-update after a

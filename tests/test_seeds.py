@@ -142,6 +142,7 @@ def si_engine():
     return engine
 
 
+@pytest.mark.slow
 def test_si_keeps_the_moved_code_of_each_labelled_synthetic_image(si_engine):
     e = si_engine
     assert len(e.synthetic) == 30

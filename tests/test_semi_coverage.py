@@ -66,6 +66,7 @@ TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8"
         "--set", "sampling.budget=120"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("semi", ["self-training", "propagation"])
 def test_pseudo_labels_never_reach_the_label_log_the_budget_or_an_export(home, tmp_path, semi):
     run = cli("run", "--json", *TINY, "--set", f"task.semi={semi}", "--set", "task.graph_threshold=0.3",
@@ -89,6 +90,7 @@ def test_pseudo_labels_never_reach_the_label_log_the_budget_or_an_export(home, t
     assert "pseudo" in shown
 
 
+@pytest.mark.slow
 def test_a_resumed_semi_supervised_run_picks_and_scores_as_an_uninterrupted_one():
     from alss_tui.core.engine import Engine
     from alss_tui.core.events import CandidatesProposed, Evaluated

@@ -54,6 +54,7 @@ def test_validation_without_any_validation_split_is_one_line(tmp_path):
         Engine(cfg, load_dataset(cfg.data))
 
 
+@pytest.mark.slow
 def test_a_validation_run_names_its_split_in_every_table_and_file(home, tmp_path):
     run = cli("run", "--json", "--set", "data.validation_size=200", "--set", 'task.evaluate_on="validation"',
               "--set", "sampling.initial=40", "--set", "sampling.per_round=30", "--set", "sampling.budget=70",

@@ -63,6 +63,7 @@ def _run_steps(engine, rounds, events):
             events.extend(e for e in step if isinstance(e, AgreementMeasured))
 
 
+@pytest.mark.slow
 def test_a_resumed_engine_measures_what_an_uninterrupted_one_does():
     from alss_tui.core.engine import Engine
     from alss_tui.data.loaders import load_dataset
@@ -87,6 +88,7 @@ def test_a_resumed_engine_measures_what_an_uninterrupted_one_does():
     assert straight[0].kappa is None and all(0 <= e.kappa <= 1 for e in straight[1:])
 
 
+@pytest.mark.slow
 def test_a_stable_run_on_digits_stops_early_and_says_why(home):
     args = ["--set", "vae.epochs=1", "--set", "vae.width=16", "--set", "task.width=16", "--set", "task.epochs=0",
             "--set", "task.steps=150", "--set", "sampling.budget=800", "--set", "sampling.stop=stable",

@@ -60,6 +60,7 @@ def _label(engine, r, answers):
     list(engine.train_task(r))
 
 
+@pytest.mark.slow
 def test_suspects_on_a_hand_made_pool_are_the_flipped_labels():
     data = hand_made()
     cfg = replace(tiny_config(initial=90, budget=120), oracle=OracleConfig(flip=0.1),
@@ -88,6 +89,7 @@ def test_suspects_on_a_hand_made_pool_are_the_flipped_labels():
     assert not set(again.items) & set(found.items)
 
 
+@pytest.mark.slow
 def test_a_resumed_engine_finds_the_suspects_an_uninterrupted_one_does():
     data = hand_made(seed=1)
     cfg = replace(tiny_config(initial=60, per_round=30, budget=120), oracle=OracleConfig(flip=0.1),
@@ -117,6 +119,7 @@ def test_a_resumed_engine_finds_the_suspects_an_uninterrupted_one_does():
                                                      resumed.model.state_dict().values()))
 
 
+@pytest.mark.slow
 def test_a_second_look_supersedes_without_rewriting_and_the_next_round_trains_on_it(home):
     """A person's run, in process: round 0 with a wrong label, the queue, a relabel, round 1."""
     from alss_tui.runner.execute import execute
@@ -179,6 +182,7 @@ def test_a_second_look_supersedes_without_rewriting_and_the_next_round_trains_on
     assert any(r.startswith(f"{target},") and "relabelled" in r for r in rows[1:])
 
 
+@pytest.mark.slow
 def test_the_review_screen_opens_the_queue_with_s_and_the_labelling_keys_decide(home):
     from alss_tui.store.registry import Registry
     from alss_tui.store.review import open_suspects

@@ -10,6 +10,7 @@ import pytest
 from conftest import REPO, cli
 
 
+@pytest.mark.slow
 def test_help_lists_the_dashboard_commands_without_loading_textual():
     result = cli("--help")
     assert result.returncode == 0 and "dashboard" in result.stdout and "new" in result.stdout
@@ -20,6 +21,7 @@ def test_help_lists_the_dashboard_commands_without_loading_textual():
     assert "textual" not in mods and "torch" not in mods
 
 
+@pytest.mark.slow
 def test_new_with_a_missing_config_is_one_line(tmp_path):
     result = cli("new", "--config", str(tmp_path / "nope.toml"))
     assert result.returncode == 1
@@ -27,6 +29,7 @@ def test_new_with_a_missing_config_is_one_line(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_new_with_a_bad_config_names_the_key(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[sampling]\nbudget = 1\n")

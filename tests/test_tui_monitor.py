@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from textual.widgets import DataTable
 
 from alss_tui.store.jsonl import JsonlReader
@@ -41,6 +42,7 @@ def test_a_recorded_run_shows_rounds_curves_and_map(home):
     _drive(home, scenario)
 
 
+@pytest.mark.slow
 def test_brackets_step_the_map_through_rounds(home):
     install_run(home)
 
@@ -58,6 +60,7 @@ def test_brackets_step_the_map_through_rounds(home):
     _drive(home, scenario)
 
 
+@pytest.mark.slow
 def test_the_monitor_follows_a_growing_log_without_rereading(home, monkeypatch):
     folder = install_run(home, status="running", events=False)
     lines = (FIXTURE_RUN / "events.jsonl").read_text().splitlines(keepends=True)
@@ -92,6 +95,7 @@ def test_the_monitor_follows_a_growing_log_without_rereading(home, monkeypatch):
     _drive(home, scenario)
 
 
+@pytest.mark.slow
 def test_a_failed_run_shows_its_error(home):
     folder = install_run(home, status="failed", error="boom")
     with open(folder / "events.jsonl", "a") as log:
@@ -118,6 +122,7 @@ def test_escape_goes_back_and_stops_following(home):
     _drive(home, scenario)
 
 
+@pytest.mark.slow
 def test_the_monitor_scrolls_at_80x24(home):
     install_run(home)
 
@@ -155,6 +160,7 @@ def test_a_run_waiting_for_a_person_says_how_to_label(home):
         _drive(home, scenario)
 
 
+@pytest.mark.slow
 def test_the_title_counts_open_suspect_labels(home):
     install_run(home, suspects=4)
 

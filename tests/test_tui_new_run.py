@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from textual.widgets import Button, Input, Select, Static
 
 from alss_tui import config as config_mod
@@ -51,6 +53,7 @@ def test_enter_starts_the_digits_default(home, monkeypatch):
     _drive(home, scenario)
 
 
+@pytest.mark.slow
 def test_a_bad_value_is_shown_beside_its_field_and_blocks_submit(home, monkeypatch):
     started = _no_launch(monkeypatch)
 
@@ -84,6 +87,7 @@ def test_a_bad_value_is_shown_beside_its_field_and_blocks_submit(home, monkeypat
     _drive(home, scenario)
 
 
+@pytest.mark.slow
 def test_choices_switch_the_strategy_and_label_source(home, monkeypatch):
     started = _no_launch(monkeypatch)
 
@@ -101,6 +105,7 @@ def test_choices_switch_the_strategy_and_label_source(home, monkeypatch):
     _drive(home, scenario)
 
 
+@pytest.mark.slow
 def test_config_file_prefills_the_form(home, tmp_path, monkeypatch):
     _no_launch(monkeypatch)
     path = tmp_path / "mine.toml"
@@ -114,6 +119,7 @@ def test_config_file_prefills_the_form(home, tmp_path, monkeypatch):
     _drive(home, scenario, config_path=path)
 
 
+@pytest.mark.slow
 def test_save_preset_goes_to_the_config_folder_and_never_overwrites(home, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config_home = tmp_path / "config-home"
@@ -139,6 +145,7 @@ def test_save_preset_goes_to_the_config_folder_and_never_overwrites(home, tmp_pa
     _drive(home, scenario)
 
 
+@pytest.mark.slow
 def test_save_refuses_the_name_of_a_built_in_preset(home, tmp_path, monkeypatch):
     config_home = tmp_path / "config-home"
     monkeypatch.setenv("ALSS_CONFIG_HOME", str(config_home))
@@ -154,6 +161,7 @@ def test_save_refuses_the_name_of_a_built_in_preset(home, tmp_path, monkeypatch)
     _drive(home, scenario)
 
 
+@pytest.mark.slow
 def test_choosing_a_preset_fills_the_form(home):
     async def scenario(app, pilot):
         app.screen.query_one("#preset-select", Select).value = "digits-human"
@@ -166,6 +174,7 @@ def test_choosing_a_preset_fills_the_form(home):
     _drive(home, scenario)
 
 
+@pytest.mark.slow
 def test_the_form_fits_80x24_and_scrolls(home):
     async def scenario(app, pilot):
         form = app.screen.query_one("#form")
@@ -175,6 +184,7 @@ def test_the_form_fits_80x24_and_scrolls(home):
     _drive(home, scenario, size=(80, 24))
 
 
+@pytest.mark.slow
 def test_a_preset_name_prefills_the_form(home, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # presets ship in the package: no experiments/ folder needed
 

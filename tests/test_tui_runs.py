@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from textual.widgets import DataTable
 
 from alss_tui.store.registry import Registry
@@ -137,6 +138,7 @@ def test_resume_restarts_only_a_crashed_run(home, monkeypatch):
 T_CRASH = 1_799_999_000.0
 
 
+@pytest.mark.slow
 def test_enter_opens_the_monitor_and_r_the_review(home):
     install_run(home)
 

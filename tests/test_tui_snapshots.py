@@ -6,6 +6,8 @@ and look at the new SVGs before committing them.
 
 from __future__ import annotations
 
+import pytest
+
 from textual.widgets import DataTable, Input
 
 from alss_tui.tui.app import make_app
@@ -27,6 +29,7 @@ def test_runs_screen(snap_compare, home):
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+@pytest.mark.slow
 def test_new_run_screen(snap_compare, home):
     app = make_app(home, start="new", clock=fixed_clock, poll_seconds=0.1)
 

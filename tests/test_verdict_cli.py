@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from conftest import REPO, cli
 
 RESULTS = REPO / "experiments" / "archive" / "results"
@@ -39,6 +41,7 @@ def test_the_verdict_is_written_beside_the_rule_unless_told(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # written through a temp file, renamed
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line(tmp_path):
     out = ["--out", str(tmp_path / "v.json")]
     one_line_error(cli("bench", "verdict", str(RULES / "rule1.toml"), *RULE1_BENCHES[:2], str(tmp_path / "no.json"),
