@@ -13,7 +13,7 @@ import torch
 
 from alss_tui import config
 from alss_tui.core.semi import Graph, label_propagation
-from alss_tui.core.strategies.coverage import probcover_picks, typicality, typiclust_picks
+from alss_tui.core.strategies.coverage import herding_picks, probcover_picks, typicality, typiclust_picks
 from alss_tui.errors import ConfigError
 from conftest import cli, tiny_config
 
@@ -59,6 +59,36 @@ def test_probcover_covers_the_uncovered_blobs_first():
     labelled = np.flatnonzero(y == 0)[:1]
     picks = probcover_picks(x, labelled, np.setdiff1d(np.arange(len(x)), labelled), 3, delta=0.6)
     assert sorted(y[[i for i, _ in picks]]) == [1, 2, 3]
+
+
+def test_maxherding_covers_the_uncovered_blobs_first():
+    x, y = blobs(spreads=(0.05, 0.05, 0.05, 0.05))
+    labelled = np.flatnonzero(y == 0)[:1]
+    picks, _ = herding_picks(x, labelled, np.setdiff1d(np.arange(len(x)), labelled), 3, seed=0)
+    assert sorted(y[[i for i, _ in picks]]) == [1, 2, 3]
+
+
+def tight_and_loose(seed=0, per=300):
+    """Four classes of equal size, one of them ten times tighter than the rest (MNIST's ones)."""
+    rng = np.random.default_rng(seed)
+    centres = np.eye(4, 8, dtype=np.float32)
+    parts = [centres[0] + rng.normal(0, 0.02, (per, 8))] + [c + rng.normal(0, 0.25, (per, 8)) for c in centres[1:]]
+    x = np.concatenate(parts).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x, np.repeat(np.arange(4), per)
+
+
+def test_a_small_radius_sends_probcover_into_the_tight_class_and_herding_covers_every_class():
+    # What happened on MNIST's VAE latent: a tiny purity radius, and 99 of 100 first picks one class.
+    x, y = tight_and_loose()
+    none, everything = np.zeros(0, np.int64), np.arange(len(x))
+    ball = probcover_picks(x, none, everything, 8, delta=0.05)
+    assert set(y[[i for i, _ in ball]]) == {0}
+    herded, h = herding_picks(x, none, everything, 8, seed=0)
+    classes = y[[i for i, _ in herded]]
+    assert sorted(classes[:4]) == [0, 1, 2, 3] and list(classes).count(0) == 1  # the tight class needs one
+    gains = [g for _, g in herded]
+    assert gains == sorted(gains, reverse=True) and h > 0  # greedy on a submodular coverage: gains only fall
 
 
 TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8", "--set", "task.steps=40",
@@ -135,3 +165,21 @@ def test_a_typical_first_round_needs_a_fixed_embedding():
         config.apply_overrides(config.RunConfig(), ["sampling.initial_strategy=typiclust"])
     cfg = config.apply_overrides(config.RunConfig(), ["sampling.initial_strategy=typiclust", "sampling.space=latent"])
     assert cfg.sampling.initial_strategy == "typiclust"
+
+
+@pytest.mark.parametrize("initial", ["typiclust", "maxherding"])
+def test_a_typical_first_round_waits_for_its_embedding_then_picks_by_it(home, initial):
+    # Only a random first round is proposed before the VAE trains: the others need its latent.
+    from typer.testing import CliRunner
+
+    from alss_tui.cli import app
+
+    result = CliRunner().invoke(app, ["run", "digits-margin-sub", *TINY, "--set", f"sampling.initial_strategy={initial}",
+                                      "--set", "sampling.space=latent", "--quiet", "--json"])
+    assert result.exit_code == 0, result.output[-2000:]
+    (folder,) = (home / "runs").iterdir()
+    events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
+    first = next(e for e in events if e["type"] == "CandidatesProposed")
+    assert first["strategy"] == f"initial:{initial}" and len(first["candidates"]) == 40
+    phases = [e["phase"] for e in events if e["type"] == "PhaseStarted"]
+    assert phases.index("vae") < phases.index("encode") < phases.index("propose")

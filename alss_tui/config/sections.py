@@ -25,7 +25,7 @@ VAE_INPUTS = ("pixels", "features")
 ENCODER_METHODS = ("simclr",)
 SEMI_METHODS = ("none", "self-training", "propagation")
 GRAPH_SPACES = ("auto", "latent", "backbone", "pixels")
-INITIAL_STRATEGIES = ("random", "typiclust", "probcover")
+INITIAL_STRATEGIES = ("random", "typiclust", "probcover", "maxherding")
 LR_SCHEDULES = ("constant", "cosine")
 INDEX_KINDS = ("auto", "flat", "ivf", "hnsw")
 EVALUATION_SPLITS = ("test", "validation")
@@ -162,7 +162,7 @@ class SamplingConfig:
     strategy: str = setting("margin-sub", "how each round picks what to label (docs/config.md#strategies)",
                             choices=STRATEGY_NAMES, noun="strategy")
     initial_strategy: str = setting("random", "how the first round (no model yet) picks: random, or typical "
-                                              "(typiclust) or covering (probcover) items of the embedding "
+                                              "(typiclust) or covering (probcover, maxherding) items of the embedding "
                                               "sampling.space names", choices=INITIAL_STRATEGIES)
     initial: int = setting(50, "labels of the first round", low=1)
     per_round: int = setting(50, "labels a round after the first", low=1)

@@ -50,6 +50,9 @@ STRATEGIES: tuple[StrategyDecl, ...] = (
     StrategyDecl("probcover", f"{_CORE}.coverage:ProbCover",
                  "the item whose ball covers the most uncovered items (Yehuda et al., 2022)",
                  ("sampling.space", "sampling.purity")),
+    StrategyDecl("maxherding", f"{_CORE}.coverage:MaxHerding",
+                 "the item that most raises the pool's kernel coverage (Bae et al., 2024): ProbCover without "
+                 "its radius", ("sampling.space",)),
     StrategyDecl("typiclust-margin", f"{_CORE}.coverage:TypicalThenMargin",
                  "typiclust while few are labelled, margin-sub from sampling.switch_at labels",
                  ("sampling.space", "sampling.switch_at", "sampling.candidates_per_pick")),

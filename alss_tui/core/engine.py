@@ -225,8 +225,9 @@ class Engine:
 
     def needs_model(self, round: int) -> bool:
         """Does proposing `round` need the representation, the VAE or a task model? The random first
-        round needs only the pool: the runner proposes it before anything trains."""
-        return round > 0
+        round needs only the pool: the runner proposes it before anything trains. A typical or
+        covering first round needs its embedding."""
+        return round > 0 or self.cfg.sampling.initial_strategy != "random"
 
     def propose(self, round: int) -> Iterator[Event]:
         """Pick this round's candidates; round 0 is the random initial subset."""
