@@ -179,16 +179,19 @@ def sample(items: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.choice(items, k, replace=False)) if len(items) > k else np.asarray(items, dtype=np.int64)
 
 
+def squared_distances(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """|x - y|^2 for every pair, (len(x), len(y)), never below 0."""
+    return np.maximum((x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2.0 * (x @ y.T), 0.0)
+
+
 def kernel(x: np.ndarray, y: np.ndarray, h: float) -> np.ndarray:
     """exp(-(|x - y| / h)^2) for every pair, (len(x), len(y))."""
-    sq = (x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2.0 * (x @ y.T)
-    return np.exp(-np.maximum(sq, 0.0) / (h * h)).astype(np.float32)
+    return np.exp(-squared_distances(x, y) / (h * h)).astype(np.float32)
 
 
 def herding_bandwidth(x: np.ndarray, rng: np.random.Generator) -> float:
     s = x[sample(np.arange(len(x)), BANDWIDTH_SAMPLE, rng)]
-    sq = (s * s).sum(1)[:, None] + (s * s).sum(1)[None, :] - 2.0 * (s @ s.T)
-    d = np.sqrt(np.maximum(sq[np.triu_indices(len(s), 1)], 0.0))
+    d = np.sqrt(squared_distances(s, s)[np.triu_indices(len(s), 1)])
     d = d[d > 0]
     return BANDWIDTH_SCALE * (float(np.median(d)) if len(d) else 1.0)
 
