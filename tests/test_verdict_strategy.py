@@ -156,3 +156,22 @@ def test_si_beside_todays_grid_is_paired_by_seed():
     mine, ref = si.strategies["si"], grid.strategies["margin-sub"]
     want = paired_interval([a - b for a, b in zip(mine.auc.per_seed, ref.at_seeds(ref.auc.per_seed, mine.seeds))])
     assert got == want.without_n() and round(got["mean"] * 100, 2) == -10.83  # as the report quotes it
+
+
+def test_a_bench_given_in_parts_is_judged_as_the_whole():
+    """A strategy run later into another home (its own summary, the same bench id) joins its bench."""
+    late = strategy([0.90, 0.91, 0.89], seeds=[0, 1, 2], seconds=2.0)  # only seeds 0-2, as a later part
+    whole = [bench(d, {"margin": late, "margin-sub": CHEAP}) for d in POOLS]
+    parts = []
+    for d in POOLS:
+        first = bench(d, {"margin-sub": CHEAP})
+        del first.strategies["margin"]
+        name, imbalance = POOLS[d]
+        parts += [first, summary({"margin": late}, config=recorded_config(name, imbalance))]
+    assert parts[0].bench_id == parts[1].bench_id
+    assert verdict("rule1.toml", *parts)["default"] == verdict("rule1.toml", *whole)["default"]
+    joined = parts[0].joined(parts[1])
+    assert joined.seeds == (0, 1, 2, 3, 4) and len(joined.strategies["margin"].run_ids) == 5
+    assert joined.strategies["margin"].run_ids[3:] == (None, None)  # no run at seeds 3, 4
+    with pytest.raises(BenchError, match="the same bench as b0 .* not another part of it: both have margin-sub"):
+        verdict("rule1.toml", parts[0], parts[0], *parts[2:])

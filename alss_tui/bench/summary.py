@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from alss_tui.bench.figures import normalised_auc
@@ -202,6 +202,28 @@ class BenchSummary:
         s = self.settings()
         task = TaskConfig(**{k: s[f"task.{k}"] for k in ("model", "weights", "train", "head") if f"task.{k}" in s})
         return representation(RunConfig(task=task, vae=VaeConfig(input=s.get("vae.input", "pixels"))))
+
+    def joined(self, other: "BenchSummary") -> "BenchSummary":
+        """This bench and `other`, another part of it: the same bench id, run with other strategies
+        (perhaps at other seeds, in another home). The pairing each part recorded against its own
+        reference is dropped, since the parts' seeds may differ; a verdict pairs by seed itself.
+        A strategy in both parts, or another recipe, raises ValueError."""
+        # The bench id is the recipe (less what it does not read, such as an unused encoder's epochs).
+        if other.bench_id != self.bench_id or other.split != self.split:
+            raise ValueError("not parts of one bench (another recipe or split)")
+        both = [name for name in other.strategies if name in self.strategies]
+        if both:
+            raise ValueError(f"both have {both[0]}")
+        strategies = {**self.strategies, **other.strategies}
+        seeds = tuple(sorted(set(self.seeds) | set(other.seeds)))
+        runs = {}
+        for part in (self, other):
+            for name, s in part.strategies.items():
+                runs.setdefault(name, {}).update(zip(part.seeds, s.run_ids))
+        strategies = {name: replace(s, run_ids=tuple(runs[name].get(seed) for seed in seeds), paired=None)
+                      for name, s in strategies.items()}
+        return BenchSummary(self.bench_id, self.config, seeds, tuple(sorted(set(self.targets) & set(other.targets))),
+                            self.split, None, {**self.vae_seconds, **other.vae_seconds}, strategies)
 
     def to_json(self) -> dict:
         with_paired = self.against is not None

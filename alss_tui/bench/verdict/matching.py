@@ -6,7 +6,8 @@ that move exactly the variant's settings from the base's bench (a variant a step
 implies may instead move one, or some, of a list of settings, to any value).
 A bench that also has a base recipe's settings but moves a variant's from
 another of that recipe's benches is the variant's. Every bench given must
-belong somewhere, once; anything else is one line naming the bench.
+belong somewhere, once; anything else is one line naming the bench. Summaries
+of one bench id are its parts, joined first.
 """
 
 from __future__ import annotations
@@ -125,15 +126,28 @@ def _dataset_of(rule: Rule, bench: BenchSummary, label: str) -> str:
     return names[0]
 
 
+def join_parts(given: list[tuple[str, BenchSummary]]) -> list[tuple[str, BenchSummary]]:
+    """Summaries of one bench id as one bench ("a + b"): a bench run in parts, say a strategy added
+    later; parts that share a strategy (the same file twice) are one line naming both."""
+    joined: dict[str, tuple[str, BenchSummary]] = {}
+    for label, bench in given:
+        if bench.bench_id not in joined:
+            joined[bench.bench_id] = (label, bench)
+            continue
+        first, so_far = joined[bench.bench_id]
+        try:
+            joined[bench.bench_id] = (f"{first} + {label}", so_far.joined(bench))
+        except ValueError as why:
+            raise BenchError(f"{label}: the same bench as {first} (bench {bench.bench_id}), "
+                             f"and not another part of it: {why}") from None
+    return list(joined.values())
+
+
 def place(rule: Rule, given: list[tuple[str, BenchSummary]], implied: list[Variant]) -> Placement:
     """Give each bench its dataset and recipe; `implied`: the variants the rule's steps read."""
     out = Placement(rule)
-    seen: dict[str, str] = {}
     by_dataset: dict[str, list[BenchSummary]] = {}
-    for label, bench in given:
-        if bench.bench_id in seen:
-            raise BenchError(f"{label}: the same bench as {seen[bench.bench_id]} (bench {bench.bench_id})")
-        seen[bench.bench_id] = label
+    for label, bench in join_parts(given):
         if bench.split != rule.split:
             raise BenchError(f"{label}: scored on {bench.split!r}; {rule.path.name} reads {rule.split} benches")
         out.labels[id(bench)] = label
