@@ -78,3 +78,20 @@ def test_the_si_rule_gives_the_verdict_the_report_quotes(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["bench", "verdict", str(RULES / "si.toml"), *benches, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text()) == json.loads((RESULTS / "si-verdict.json").read_text())
+
+
+CURRENT = REPO / "experiments" / "results"
+
+
+@pytest.mark.parametrize("old", sorted(p.name for p in CURRENT.glob("*-verdict.json")))
+def test_the_current_rules_reproduce_their_verdicts(old, tmp_path, monkeypatch):
+    """Each verdict of the report's current section comes back from its rule and the benches it names
+    (a bench given in parts is named "a + b"; each part is passed on its own)."""
+    recorded = json.loads((CURRENT / old).read_text())
+    benches = [part for b in recorded["benches"] for part in b["file"].split(" + ")]
+    monkeypatch.chdir(CURRENT)
+    out = tmp_path / "verdict.json"
+    rule = REPO / "experiments" / "rules" / recorded["rule_file"]
+    result = CliRunner().invoke(app, ["bench", "verdict", str(rule), *benches, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["verdict"] == recorded["verdict"]
