@@ -207,21 +207,20 @@ class BenchSummary:
         """This bench and `other`, another part of it: the same bench id, run with other strategies
         (perhaps at other seeds, in another home). The pairing each part recorded against its own
         reference is dropped, since the parts' seeds may differ; a verdict pairs by seed itself.
-        A strategy in both parts, or another recipe, raises ValueError."""
-        # The bench id is the recipe (less what it does not read, such as an unused encoder's epochs).
-        if other.bench_id != self.bench_id or other.split != self.split:
-            raise ValueError("not parts of one bench (another recipe or split)")
+        A strategy in both parts, or another bench id, raises ValueError."""
+        # The bench id is the recipe (its split included; less what it does not read, such as an
+        # unused encoder's epochs).
+        if other.bench_id != self.bench_id:
+            raise ValueError("not parts of one bench (another recipe)")
         both = [name for name in other.strategies if name in self.strategies]
         if both:
             raise ValueError(f"both have {both[0]}")
-        strategies = {**self.strategies, **other.strategies}
         seeds = tuple(sorted(set(self.seeds) | set(other.seeds)))
-        runs = {}
-        for part in (self, other):
+        strategies = {}
+        for part in (self, other):  # run ids follow the bench's seeds: realign each part's to the union
             for name, s in part.strategies.items():
-                runs.setdefault(name, {}).update(zip(part.seeds, s.run_ids))
-        strategies = {name: replace(s, run_ids=tuple(runs[name].get(seed) for seed in seeds), paired=None)
-                      for name, s in strategies.items()}
+                by_seed = dict(zip(part.seeds, s.run_ids))
+                strategies[name] = replace(s, run_ids=tuple(by_seed.get(seed) for seed in seeds), paired=None)
         return BenchSummary(self.bench_id, self.config, seeds, tuple(sorted(set(self.targets) & set(other.targets))),
                             self.split, None, {**self.vae_seconds, **other.vae_seconds}, strategies)
 
