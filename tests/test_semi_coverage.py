@@ -97,7 +97,7 @@ TINY = ["--set", "vae.epochs=2", "--set", "vae.width=8", "--set", "task.width=8"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("semi", ["self-training", "propagation"])
+@pytest.mark.parametrize("semi", ["self-training", "propagation", "consistency"])
 def test_pseudo_labels_never_reach_the_label_log_the_budget_or_an_export(home, tmp_path, semi):
     run = cli("run", "--json", *TINY, "--set", f"task.semi={semi}", "--set", "task.graph_threshold=0.3",
               "--set", "task.pseudo_threshold=0.5")
@@ -121,14 +121,15 @@ def test_pseudo_labels_never_reach_the_label_log_the_budget_or_an_export(home, t
 
 
 @pytest.mark.slow
-def test_a_resumed_semi_supervised_run_picks_and_scores_as_an_uninterrupted_one():
+@pytest.mark.parametrize("semi", ["self-training", "consistency"])
+def test_a_resumed_semi_supervised_run_picks_and_scores_as_an_uninterrupted_one(semi):
     from alss_tui.core.engine import Engine
     from alss_tui.core.events import CandidatesProposed, Evaluated
     from alss_tui.data.loaders import load_dataset
     from test_representation import drive
 
     cfg = tiny_config(strategy="margin-sub")
-    cfg = replace(cfg, task=replace(cfg.task, semi="self-training", pseudo_threshold=0.6))
+    cfg = replace(cfg, task=replace(cfg.task, semi=semi, pseudo_threshold=0.6))
     straight = Engine(cfg, load_dataset(cfg.data))
     events = drive(straight, 3)
     picks = [tuple(c.item for c in e.candidates) for e in events if isinstance(e, CandidatesProposed)]
@@ -151,13 +152,67 @@ def test_a_resumed_semi_supervised_run_picks_and_scores_as_an_uninterrupted_one(
     ("task.graph_threshold=0", "task.graph_threshold: must be in (0, 1]"),
     ("task.graph_k=0", "task.graph_k: must be between 1 and 100"),
     ("sampling.purity=0", "sampling.purity: must be in (0, 1)"),
-    ("task.semi=fixmatch", "task.semi: must be one of none, self-training, propagation"),
+    ("task.semi=fixmatch", "task.semi: must be one of none, self-training, propagation, consistency"),
+    ("task.consistency_ratio=0", "task.consistency_ratio: must be between 1 and 16"),
+    ("task.semi_steps=-1", "task.semi_steps: must be >= 0"),
 ])
 def test_a_bad_knob_is_one_line(bad, key):
     with pytest.raises(ConfigError) as err:
         config.apply_overrides(config.RunConfig(), [bad])
     assert str(err.value) == key or str(err.value).startswith(key)
     assert "\n" not in str(err.value)
+
+
+def test_consistency_needs_images_not_a_frozen_backbones_features():
+    with pytest.raises(ConfigError) as err:
+        config.apply_overrides(config.RunConfig(), ["task.semi=consistency", "task.train=head"])
+    assert str(err.value).startswith("task.semi: consistency compares two augmented views") and "\n" not in str(err.value)
+
+
+class Brightness(torch.nn.Module):
+    """Sure of class 1 for bright images, of nothing for dark ones: a guess whose confidence is known."""
+
+    def forward(self, x):
+        bright = (x.mean((1, 2, 3)) > 0.25).float()
+        return torch.stack([torch.zeros_like(bright), 10 * bright, torch.zeros_like(bright)], 1)
+
+
+def test_consistency_trains_strong_views_on_the_weak_views_confident_guesses_only():
+    from alss_tui.core.pool_images import TensorImages
+    from alss_tui.core.semi import Consistency
+
+    pool = TensorImages(torch.cat([torch.ones(10, 1, 16, 16), torch.zeros(10, 1, 16, 16)]))
+    candidates = np.arange(4, 20)  # items 0-3 are labelled: never drawn
+    term = Consistency(pool, candidates, per_step=64, threshold=0.9, weak_shift=1)
+    strong, targets, weight = term.views(Brightness(), torch.Generator().manual_seed(0), torch.device("cpu"))
+    assert strong.shape == (64, 1, 16, 16) and targets.shape == weight.shape == (64,)
+    bright = strong.mean((1, 2, 3)) > 0.1  # the strong view blanks a square, never a whole bright image
+    assert torch.equal(weight.bool(), bright) and 0 < int(weight.sum()) < 64
+    assert set(targets[weight.bool()].tolist()) == {1}
+    got = term.pseudo_labels()
+    assert got.method == "consistency" and set(got.items) <= set(range(4, 10)) and set(got.labels) == {1}
+    assert got.accuracy(np.array([1] * 10 + [0] * 10)) == 1.0
+
+
+def test_the_strong_view_shifts_scales_and_blanks_within_bounds_and_repeats_with_its_seed():
+    from alss_tui.core.augment import strong_augment
+
+    x = torch.ones(32, 3, 28, 28)
+    a = strong_augment(x, torch.Generator().manual_seed(3))
+    assert a.shape == x.shape and float(a.min()) >= 0 and float(a.max()) <= 1
+    blank = (a == 0).all(1).float().mean((1, 2))  # a cutout of 11 x 11 (less where it crosses the edge), plus shifts
+    assert bool((blank > 0).all()) and bool((blank < 0.5).all())
+    assert torch.equal(a, strong_augment(x, torch.Generator().manual_seed(3)))
+    assert not torch.equal(a, strong_augment(x, torch.Generator().manual_seed(4)))
+
+
+def test_semi_steps_lift_only_a_semi_supervised_rounds_steps():
+    from alss_tui.core.training import round_steps
+
+    t = config.TaskConfig(steps=300, epochs=80, max_steps=3000, batch_size=64, semi_steps=4000)
+    assert round_steps(t, 100) == 300  # semi = none: semi_steps does nothing
+    assert round_steps(replace(t, semi="consistency"), 100) == 4000
+    assert round_steps(replace(t, semi="propagation", semi_steps=0), 100) == 300
 
 
 def test_a_typical_first_round_needs_a_fixed_embedding():

@@ -9,6 +9,7 @@ import torch
 
 from alss_tui.config import ConfigError, TaskConfig, apply_overrides, RunConfig
 from alss_tui.core import training
+from alss_tui.core.augment import random_shift
 from alss_tui.bench.figures import largest_drop
 
 
@@ -34,7 +35,7 @@ def test_training_applies_the_schedule_to_the_optimiser():
 def test_random_shift_moves_each_image_whole_within_the_bound():
     x = torch.zeros(64, 1, 9, 9)
     x[:, 0, 4, 4] = 1.0  # one bright pixel in the centre
-    out = training.random_shift(x, 2, training.torch_generator(0))
+    out = random_shift(x, 2, training.torch_generator(0))
     assert out.shape == x.shape and out.sum().item() == pytest.approx(64.0)  # nothing lost at +-2 px
     positions = {tuple((img[0] == 1).nonzero()[0].tolist()) for img in out}
     assert all(abs(r - 4) <= 2 and abs(c - 4) <= 2 for r, c in positions)

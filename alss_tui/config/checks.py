@@ -69,6 +69,10 @@ CROSS_RULES: tuple[CrossRule, ...] = (
               or c.task.model != "cnn",
               lambda c: "'backbone' needs a backbone worth measuring in: task.weights (imagenet, pool or a file) "
                         "or task.train = head"),
+    CrossRule("task.semi", ("task.semi", "task.train"),
+              lambda c: c.task.semi != "consistency" or c.task.train == "full",
+              lambda c: "consistency compares two augmented views of an image, and task.train = head sees fixed "
+                        "features: set task.train = full or another task.semi"),
     CrossRule("sampling.budget", ("sampling.budget", "sampling.initial"),
               lambda c: c.sampling.budget >= c.sampling.initial,
               lambda c: f"must be >= sampling.initial ({c.sampling.initial})"),

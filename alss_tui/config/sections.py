@@ -23,7 +23,7 @@ MODEL_TRAINING = ("full", "head")
 HEADS = ("linear", "mlp")
 VAE_INPUTS = ("pixels", "features")
 ENCODER_METHODS = ("simclr",)
-SEMI_METHODS = ("none", "self-training", "propagation")
+SEMI_METHODS = ("none", "self-training", "propagation", "consistency")
 GRAPH_SPACES = ("auto", "latent", "backbone", "pixels")
 INITIAL_STRATEGIES = ("random", "typiclust", "probcover", "maxherding")
 LR_SCHEDULES = ("constant", "cosine")
@@ -137,12 +137,19 @@ class TaskConfig:
     # each round's training as pseudo-labels, half of every mini-batch; they are never labels
     # (not in labels.jsonl, not counted against the budget, never exported).
     semi: str = setting("none", "learn from the unlabelled pool too: none, self-training (the last round's model's "
-                                "confident predictions) or propagation (labels spread over a nearest-neighbour "
-                                "graph)", choices=SEMI_METHODS)
-    pseudo_threshold: float = setting(0.95, "self-training: the model's confidence a pseudo-label needs", low=0,
-                                      high=1, low_open=True)
-    pseudo_weight: float = setting(1.0, "semi: weight of the pseudo-labelled half of each mini-batch's loss",
+                                "confident predictions), propagation (labels spread over a nearest-neighbour "
+                                "graph) or consistency (FixMatch: a confident guess on a weak view is the target "
+                                "of a strong one)", choices=SEMI_METHODS)
+    pseudo_threshold: float = setting(0.95, "self-training and consistency: the model's confidence a pseudo-label "
+                                            "needs", low=0, high=1, low_open=True)
+    pseudo_weight: float = setting(1.0, "semi: weight of the pseudo-labelled part of each step's loss",
                                    low=0, low_open=True)
+    # Measured on MNIST (100 random labels, validation): consistency reached 95.4 % after
+    # 1,500 steps and 97.1 % after 4,000; the round's own 300 steps are far too few for it.
+    semi_steps: int = setting(0, "semi: the fewest steps a semi-supervised round trains", low=0,
+                              note="(0 = as many as without)")
+    consistency_ratio: int = setting(3, "consistency: unlabelled items a step per labelled one (FixMatch's mu)",
+                                     low=1, high=16)
     graph_k: int = setting(10, "propagation: neighbours per item in the graph", low=1, high=100)
     graph_alpha: float = setting(0.99, "propagation: how far labels spread (the rest stays at the seeds)",
                                  low=0, high=1, low_open=True, high_open=True)

@@ -28,6 +28,7 @@ ADDED_LATER = {"task.evaluate_on": "test", "task.class_balance": 0.0,
                # semi-supervised rounds and typical first rounds: every earlier run had none
                "task.semi": "none", "task.pseudo_threshold": 0.95, "task.pseudo_weight": 1.0, "task.graph_k": 10,
                "task.graph_alpha": 0.99, "task.graph_threshold": 0.6, "task.graph_space": "auto", "sampling.initial_strategy": "random",
+               "task.semi_steps": 0, "task.consistency_ratio": 3,
                "sampling.switch_at": 200, "sampling.purity": 0.95,
                # the encoder as it came (its epochs default has moved since, by measurement)
                "encoder.method": "simclr", "encoder.epochs": 20, "encoder.batch_size": 256, "encoder.lr": 1e-3,

@@ -27,7 +27,8 @@ from alss_tui.core.events import (
 from alss_tui.core.latent_index import LatentIndex
 from alss_tui.core.pool_images import Images, PoolImages
 from alss_tui.core.representation import Representation
-from alss_tui.core.semi import PIXEL_COMPONENTS, Graph, PseudoLabels, label_propagation, pixel_components, self_training
+from alss_tui.core.semi import (PIXEL_COMPONENTS, Consistency, Graph, PseudoLabels, label_propagation,
+                                pixel_components, self_training)
 from alss_tui.core import suspects as suspects_mod
 from alss_tui.core.stopping import StopSignal
 from alss_tui.core.strategies import get_strategy
@@ -387,13 +388,22 @@ class Engine:
             self.model = self.new_task_model()
             self.optimizer = training.make_task_optimizer(self.model, t)
         x, y = self.training_set()
-        pseudo = self.pseudo_labels(model_before) if t.semi != "none" else None
+        pseudo = self.pseudo_labels(model_before) if t.semi in ("self-training", "propagation") else None
         if pseudo is not None:
             yield PseudoLabelled(round, pseudo.method, len(pseudo), pseudo.accuracy(self.pool.truth))
+        candidates = self.pool.unlabelled_indices
+        # Consistency guesses while it trains: what it trained on is known only afterwards.
+        consistency = Consistency(self.inputs, candidates, t.consistency_ratio * min(t.batch_size, len(x)),
+                                  t.pseudo_threshold, t.augment_shift) \
+            if t.semi == "consistency" and len(candidates) else None
         yield PhaseStarted("task", round, training.round_steps(t, len(x)))
         yield from training.train_classifier(
             self.model, x, y, t, self._seed("task-train", round), self.device, round, self.optimizer,
-            (self.inputs, pseudo.items, torch.from_numpy(pseudo.labels)) if pseudo is not None else None)
+            (self.inputs, pseudo.items, torch.from_numpy(pseudo.labels)) if pseudo is not None else None,
+            consistency)
+        if consistency is not None:
+            pseudo = consistency.pseudo_labels()
+            yield PseudoLabelled(round, pseudo.method, len(pseudo), pseudo.accuracy(self.pool.truth))
 
     def pseudo_labels(self, model: nn.Module | None) -> PseudoLabels | None:
         """This round's pseudo-labels for unlabelled pool items (task.semi); `model`: the last round's."""

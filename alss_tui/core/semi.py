@@ -12,11 +12,18 @@ Two established methods (task.semi):
   affinities); an item whose normalised score is at least `pseudo_threshold` becomes a
   pseudo-label. It needs no model, so the first round gets them too.
 
+- `consistency` (FixMatch, Sohn et al. 2020): every training step also draws
+  `consistency_ratio` times a mini-batch of unlabelled items; the model's guess on a
+  weakly augmented view (the round's shifts) that is at least `pseudo_threshold`
+  confident becomes the target of a strongly augmented view of the same image
+  (core/augment.py). Guesses are made afresh at every step, by the model being trained.
+  Departures from the reference: three tensor augmentations instead of RandAugment, a
+  ratio of 3 instead of 7 (two cores), and the round's own steps (`semi_steps`) instead
+  of a million; it needs images, so a frozen backbone's head cannot use it.
+
 Pseudo-labels are never labels: they live in the round's training only (half of every
-mini-batch, weighted by `pseudo_weight`), never in labels.jsonl, never counted against
-the budget, never exported. FixMatch-style consistency is left out: its strong
-augmentations double every step's cost, which two cores do not afford at these pool
-sizes, and it cannot run on a frozen backbone's features at all.
+mini-batch, weighted by `pseudo_weight`, or consistency's unlabelled term), never in
+labels.jsonl, never counted against the budget, never exported.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from alss_tui.core.augment import random_shift, strong_augment
 
 # Conjugate-gradient iterations per class: Iscen et al. use 20; the labels' spread settles by then.
 CG_ITERATIONS = 20
@@ -130,3 +139,36 @@ def label_propagation(graph: Graph, labelled: np.ndarray, labels: np.ndarray, ca
                       n_classes: int, alpha: float, threshold: float) -> PseudoLabels:
     scores = graph.spread(labelled, labels, n_classes, alpha)
     return confident("propagation", candidates, scores[candidates], threshold)
+
+
+class Consistency:
+    """FixMatch's unlabelled term for one round's training: `views` gives each step's strongly
+    augmented images, the weak view's confident guesses as their targets, and which count.
+
+    It keeps each item's last confident guess, so the round can say, as the other methods
+    do, how many unlabelled items it trained on and how many of those guesses were right.
+    """
+
+    def __init__(self, pool, candidates: np.ndarray, per_step: int, threshold: float, weak_shift: int):
+        self.pool, self.candidates = pool, np.asarray(candidates, dtype=np.int64)
+        self.per_step, self.threshold, self.weak_shift = per_step, threshold, weak_shift
+        self.guess = np.full(len(pool), -1, dtype=np.int64)
+        self.confidence = np.zeros(len(pool), dtype=np.float32)
+
+    def views(self, model: torch.nn.Module, gen: torch.Generator,
+              device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(strong views, targets, weights 1 or 0) of `per_step` unlabelled items drawn with replacement."""
+        items = self.candidates[torch.randint(len(self.candidates), (self.per_step,), generator=gen).numpy()]
+        x = self.pool.batch(items)
+        with torch.no_grad():  # the guess is a target, not something to learn through
+            probs = torch.softmax(model(random_shift(x, self.weak_shift, gen).to(device)), 1).cpu()
+        top, guess = probs.max(1)
+        keep = top >= self.threshold
+        self.guess[items[keep.numpy()]] = guess[keep].numpy()
+        self.confidence[items[keep.numpy()]] = top[keep].numpy()
+        return strong_augment(x, gen), guess, keep.float()
+
+    def pseudo_labels(self) -> PseudoLabels:
+        """Every item some step trained on with a confident guess, with its last guess."""
+        items = np.flatnonzero(self.guess >= 0)
+        return PseudoLabels("consistency", items, self.guess[items], self.confidence[items])

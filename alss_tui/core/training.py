@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from alss_tui.config import TaskConfig, VaeConfig
+from alss_tui.core.augment import random_shift
 from alss_tui.core.events import EpochEnded, Event
 from alss_tui.core.pool_images import Images, as_images
 from alss_tui.core.progress import ProgressThrottle
@@ -88,9 +89,11 @@ def encode_means(vae: ConvVAE | FeatureVAE, images: Images | torch.Tensor, devic
 
 def round_steps(cfg: TaskConfig, labelled: int) -> int:
     """Optimiser steps of a round that trains on `labelled` items (see TaskConfig)."""
-    if cfg.epochs <= 0:
-        return cfg.steps
-    return min(cfg.max_steps, max(cfg.steps, math.ceil(cfg.epochs * labelled / cfg.batch_size)))
+    steps = cfg.steps if cfg.epochs <= 0 else \
+        min(cfg.max_steps, max(cfg.steps, math.ceil(cfg.epochs * labelled / cfg.batch_size)))
+    # The unlabelled pool is far bigger than the labelled set: a semi-supervised round may
+    # need more steps than its labels alone would (FixMatch's first round on MNIST: 4,000).
+    return max(steps, cfg.semi_steps) if cfg.semi != "none" else steps
 
 
 def class_balanced_weights(y: torch.Tensor, balance: float) -> torch.Tensor:
@@ -102,13 +105,17 @@ def class_balanced_weights(y: torch.Tensor, balance: float) -> torch.Tensor:
 def train_classifier(model: nn.Module, x: Images | torch.Tensor, y: torch.Tensor, cfg: TaskConfig,
                      seed: int, device: torch.device, round: int,
                      optimizer: torch.optim.Optimizer | None = None,
-                     pseudo: tuple[Images, np.ndarray, torch.Tensor] | None = None) -> Iterator[Event]:
+                     pseudo: tuple[Images, np.ndarray, torch.Tensor] | None = None,
+                     consistency=None) -> Iterator[Event]:
     """`round_steps` Adam steps on mini-batches drawn with replacement from (x, y).
 
     Items are drawn alike, or leaning toward rare classes by `cfg.class_balance`. With
     `pseudo` (images of the pool, the pseudo-labelled items, their classes), every step
     adds a mini-batch of as many pseudo-labelled items, drawn the same way, whose loss
-    counts `cfg.pseudo_weight` times; the steps stay those of the labelled set.
+    counts `cfg.pseudo_weight` times. With `consistency` (core/semi.Consistency), every
+    step's labelled batch and its strongly augmented unlabelled views go through the model
+    together (one set of batch-norm statistics, as FixMatch does), the views' loss on their
+    confident guesses counting `cfg.pseudo_weight` times.
     """
     x = as_images(x)
     gen = torch_generator(seed)
@@ -133,7 +140,13 @@ def train_classifier(model: nn.Module, x: Images | torch.Tensor, y: torch.Tensor
         if cfg.augment_shift:
             xb = random_shift(xb, cfg.augment_shift, gen)
         xb, yb = xb.to(device), yb.to(device)
-        loss = F.cross_entropy(model(xb), yb)
+        if consistency is not None:
+            xs, ys, weight = consistency.views(model, gen, device)
+            logits = model(torch.cat([xb, xs.to(device)]))
+            unlabelled = F.cross_entropy(logits[len(xb):], ys.to(device), reduction="none") * weight.to(device)
+            loss = F.cross_entropy(logits[:len(xb)], yb) + cfg.pseudo_weight * unlabelled.mean()
+        else:
+            loss = F.cross_entropy(model(xb), yb)
         if pseudo is not None:
             j = torch.randint(len(pseudo_items), (batch,), generator=gen) if pseudo_draw is None else \
                 torch.multinomial(pseudo_draw, batch, replacement=True, generator=gen)
@@ -164,17 +177,6 @@ def scheduled_lr(cfg: TaskConfig, step: int, steps: int) -> float:
 def set_learning_rate(opt: torch.optim.Optimizer, lr: float) -> None:
     for group in opt.param_groups:
         group["lr"] = lr
-
-
-def random_shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
-    """Translate each image by its own random offset of up to `max_shift` pixels (zero fill)."""
-    b, c, h, w = x.shape
-    padded = F.pad(x, (max_shift, max_shift, max_shift, max_shift))
-    dy = torch.randint(2 * max_shift + 1, (b,), generator=gen)
-    dx = torch.randint(2 * max_shift + 1, (b,), generator=gen)
-    rows = (dy[:, None] + torch.arange(h))[:, None, :, None]
-    cols = (dx[:, None] + torch.arange(w))[:, None, None, :]
-    return padded[torch.arange(b)[:, None, None, None], torch.arange(c)[None, :, None, None], rows, cols]
 
 
 def make_task_optimizer(model: nn.Module, cfg: TaskConfig) -> torch.optim.Optimizer:
