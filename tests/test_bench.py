@@ -163,7 +163,7 @@ def test_a_key_added_later_keeps_older_benches_ids_at_the_value_they_ran_with():
     for key in ("model", "weights", "train", "head", "input_size"):  # the representation came later still
         body["task"].pop(key)
     for key in ("semi", "pseudo_threshold", "pseudo_weight", "graph_k", "graph_alpha", "graph_threshold",
-                "graph_space"):  # and semi-supervised rounds after it
+                "graph_space", "semi_steps", "consistency_ratio"):  # and semi-supervised rounds after it
         body["task"].pop(key)
     for key in ("initial_strategy", "switch_at", "purity"):
         body["sampling"].pop(key)
