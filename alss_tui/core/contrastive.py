@@ -8,8 +8,8 @@ dropped afterwards: the backbone's features are the representation.
 Why SimCLR: it needs no labels, no momentum encoder or queue, one network and one
 loss, and it works at the small batches two CPU cores afford (a few hundred images).
 
-Augmentations fit small images and are batched tensor operations (no per-image
-Python): a random resized crop (a share `min_crop`..1 of the area, aspect 3/4..4/3)
+Augmentations (core/augment.simclr_view) fit small images and are batched tensor
+operations (no per-image Python): a random resized crop (a share `min_crop`..1 of the area, aspect 3/4..4/3)
 and translation by one affine resampling, brightness and contrast jitter, and for
 colour pools also a horizontal flip, colour scaling and a random grayscale. Gray
 pools get no flip: a mirrored digit is another digit or none.
@@ -25,39 +25,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from alss_tui.config import EncoderConfig
+from alss_tui.core.augment import simclr_view
 from alss_tui.core.events import EpochEnded, Event
 from alss_tui.core.pool_images import Images
 from alss_tui.core.progress import ProgressThrottle
-
-
-def augment(x: torch.Tensor, gen: torch.Generator, min_crop: float, colour: bool) -> torch.Tensor:
-    """One random view of each image of the batch (values stay in [0, 1])."""
-    b = x.shape[0]
-
-    def uniform(lo: float, hi: float, *shape: int) -> torch.Tensor:
-        return torch.rand(b, *shape, generator=gen) * (hi - lo) + lo
-
-    area = uniform(min_crop, 1.0)
-    aspect = torch.exp(uniform(math.log(3 / 4), math.log(4 / 3)))
-    sx = torch.sqrt(area * aspect).clamp(max=1.0)
-    sy = torch.sqrt(area / aspect).clamp(max=1.0)
-    tx = (torch.rand(b, generator=gen) * 2 - 1) * (1 - sx)
-    ty = (torch.rand(b, generator=gen) * 2 - 1) * (1 - sy)
-    if colour:
-        sx = torch.where(torch.rand(b, generator=gen) < 0.5, -sx, sx)  # horizontal flip
-    theta = torch.zeros(b, 2, 3)
-    theta[:, 0, 0], theta[:, 1, 1], theta[:, 0, 2], theta[:, 1, 2] = sx, sy, tx, ty
-    grid = F.affine_grid(theta.to(x.device), list(x.shape), align_corners=False)
-    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    bright = uniform(0.6, 1.4, 1, 1, 1).to(x.device)
-    contrast = uniform(0.6, 1.4, 1, 1, 1).to(x.device)
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    x = ((x - mean) * contrast + mean) * bright
-    if colour and x.shape[1] == 3:
-        x = x * uniform(0.8, 1.2, 3, 1, 1).to(x.device)
-        gray = x.mean(dim=1, keepdim=True).expand_as(x)
-        x = torch.where((torch.rand(b, 1, 1, 1, generator=gen) < 0.2).to(x.device), gray, x)
-    return x.clamp(0.0, 1.0)
 
 
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -103,8 +74,8 @@ def train_encoder(backbone: nn.Module, images: Images, cfg: EncoderConfig, seed:
         running = 0.0
         for b in range(per_epoch):
             x = images.batch(perm[b * batch:(b + 1) * batch]).to(device)
-            v1 = augment(x, gen, cfg.min_crop, colour)
-            v2 = augment(x, gen, cfg.min_crop, colour)
+            v1 = simclr_view(x, gen, cfg.min_crop, colour)
+            v2 = simclr_view(x, gen, cfg.min_crop, colour)
             # Cosine decay over the whole training: the encoder a run keeps is where it settled.
             for group in opt.param_groups:
                 group["lr"] = cfg.lr * 0.5 * (1.0 + math.cos(math.pi * step / total))

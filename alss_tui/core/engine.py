@@ -391,11 +391,7 @@ class Engine:
         pseudo = self.pseudo_labels(model_before) if t.semi in ("self-training", "propagation") else None
         if pseudo is not None:
             yield PseudoLabelled(round, pseudo.method, len(pseudo), pseudo.accuracy(self.pool.truth))
-        candidates = self.pool.unlabelled_indices
-        # Consistency guesses while it trains: what it trained on is known only afterwards.
-        consistency = Consistency(self.inputs, candidates, t.consistency_ratio * min(t.batch_size, len(x)),
-                                  t.pseudo_threshold, t.augment_shift) \
-            if t.semi == "consistency" and len(candidates) else None
+        consistency = self.consistency_term(len(x)) if t.semi == "consistency" else None
         yield PhaseStarted("task", round, training.round_steps(t, len(x)))
         yield from training.train_classifier(
             self.model, x, y, t, self._seed("task-train", round), self.device, round, self.optimizer,
@@ -404,6 +400,15 @@ class Engine:
         if consistency is not None:
             pseudo = consistency.pseudo_labels()
             yield PseudoLabelled(round, pseudo.method, len(pseudo), pseudo.accuracy(self.pool.truth))
+
+    def consistency_term(self, labelled: int) -> Consistency | None:
+        """This round's FixMatch term, or None when nothing is left unlabelled. It guesses while the
+        round trains, so what it trained on is known (and reported) only afterwards."""
+        t, candidates = self.cfg.task, self.pool.unlabelled_indices
+        if len(candidates) == 0:
+            return None
+        return Consistency(self.inputs, candidates, t.consistency_ratio * min(t.batch_size, labelled),
+                           t.pseudo_threshold, t.augment_shift)
 
     def pseudo_labels(self, model: nn.Module | None) -> PseudoLabels | None:
         """This round's pseudo-labels for unlabelled pool items (task.semi); `model`: the last round's."""

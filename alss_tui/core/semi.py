@@ -164,8 +164,8 @@ class Consistency:
             probs = torch.softmax(model(random_shift(x, self.weak_shift, gen).to(device)), 1).cpu()
         top, guess = probs.max(1)
         keep = top >= self.threshold
-        self.guess[items[keep.numpy()]] = guess[keep].numpy()
-        self.confidence[items[keep.numpy()]] = top[keep].numpy()
+        kept = items[keep.numpy()]
+        self.guess[kept], self.confidence[kept] = guess[keep].numpy(), top[keep].numpy()
         return strong_augment(x, gen), guess, keep.float()
 
     def pseudo_labels(self) -> PseudoLabels:
